@@ -1,0 +1,40 @@
+"""Mounts every domain router under /api/v1."""
+
+from __future__ import annotations
+
+import importlib
+
+from fastapi import APIRouter, Depends
+
+from ipcp_api.auth.dependencies import current_actor
+from ipcp_api.auth.router import router as auth_router
+from ipcp_api.common.http import forbid_unknown_query
+
+# Domains in the order their tags appear in the docs. Each has a router.py with `router`.
+DOMAINS = (
+    "frameworks",
+    "partners",
+    "pillars",
+    "programmes",
+    "projects",
+    "milestones",
+    "reports",
+    "users",
+    "audit",
+)
+
+
+def build_router() -> APIRouter:
+    api = APIRouter(prefix="/api/v1", dependencies=[Depends(forbid_unknown_query)])
+    api.include_router(auth_router)
+    protected = APIRouter(dependencies=[Depends(current_actor)])
+    for name in DOMAINS:
+        try:
+            module = importlib.import_module(f"ipcp_api.{name}.router")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"ipcp_api.{name}.router":
+                raise
+            continue
+        protected.include_router(module.router)
+    api.include_router(protected)
+    return api

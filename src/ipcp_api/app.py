@@ -1,0 +1,76 @@
+"""The application factory and its lifespan."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from ipcp_api import __version__
+from ipcp_api.api import build_router
+from ipcp_api.auth.security import resolve_secret_key
+from ipcp_api.auth.throttle import LoginThrottle
+from ipcp_api.config import Settings, get_settings
+from ipcp_api.db.session import make_engine, make_sessionmaker
+from ipcp_api.errors import install_handlers
+from ipcp_api.health.router import router as health_router
+from ipcp_api.middleware import RequestContextMiddleware
+
+DESCRIPTION = """
+Tracks international partnership and cooperation programmes — such as NATO's Individual
+Partnership and Cooperation Programme (IPCP) with the Kingdom of Bahrain, 2016–2018 —
+from frameworks and partners down to projects, dated milestones and progress reports.
+
+Sign in with **Authorize** (username and password), then try
+`GET /api/v1/programmes/{id}/report`. Errors are RFC 9457 problem details.
+"""
+
+
+def operation_id(route: APIRoute) -> str:
+    """Stable operationIds: ``<tag>-<function>``."""
+    tag = str(route.tags[0]) if route.tags else "default"
+    return f"{tag}-{route.name}"
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # Cheap on purpose: no migrations here (``ipcp-api serve`` migrates before starting).
+    owns_engine = getattr(app.state, "engine", None) is None
+    if owns_engine:
+        app.state.engine = make_engine(app.state.settings)
+        app.state.sessionmaker = make_sessionmaker(app.state.engine)
+    app.state.shutting_down = False
+    try:
+        yield
+    finally:
+        app.state.shutting_down = True
+        if owns_engine:
+            await app.state.engine.dispose()
+            app.state.engine = None
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="IPCP API",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        generate_unique_id_function=operation_id,
+        swagger_ui_parameters={
+            "persistAuthorization": settings.swagger_persist_authorization,
+        },
+    )
+    app.state.settings = settings
+    app.state.engine = None
+    app.state.secret_key = resolve_secret_key(settings)
+    app.state.cursor_key = hashlib.sha256(b"cursor:" + app.state.secret_key.encode()).digest()
+    app.state.login_throttle = LoginThrottle()
+    install_handlers(app)
+    app.include_router(health_router)
+    app.include_router(build_router())
+    app.add_middleware(RequestContextMiddleware)
+    return app

@@ -1,0 +1,106 @@
+"""The audit trail: one row per create, update and delete, in the same transaction."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ipcp_api.auth.actor import Actor
+from ipcp_api.common.pagination import ListParams, Sort, SortField, fetch_page
+from ipcp_api.enums import AuditAction
+from ipcp_api.models import AuditEvent
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [_json(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _json(v) for k, v in value.items()}
+    return value
+
+
+def snapshot(obj: Any, fields: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """The audited fields of ``obj`` as JSON values (memberships and the like included)."""
+    extra = getattr(obj, "audit_extra", None)
+    values: dict[str, Any] = {}
+    for name in fields or obj.audited_fields:
+        if extra is not None and name in extra:
+            values[name] = _json(extra[name])
+        else:
+            values[name] = _json(getattr(obj, name))
+    return values
+
+
+def _entity(obj: Any) -> str:
+    return str(obj.__tablename__)
+
+
+def record(
+    session: AsyncSession,
+    actor: Actor | None,
+    action: AuditAction,
+    obj: Any,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEvent | None:
+    """Add the audit row for one change; an update that changed nothing records nothing."""
+    old = before or {}
+    new = after or {}
+    if action is AuditAction.create:
+        changes = {k: [None, v] for k, v in new.items()}
+    elif action is AuditAction.delete:
+        changes = {k: [v, None] for k, v in old.items()}
+    else:
+        changes = {k: [old.get(k), v] for k, v in new.items() if old.get(k) != v}
+        if not changes:
+            return None
+    event = AuditEvent(
+        user_id=actor.user_id if actor is not None else None,
+        action=action.value,
+        entity=_entity(obj),
+        entity_id=obj.id,
+        changes=changes,
+    )
+    session.add(event)
+    return event
+
+
+def created(session: AsyncSession, actor: Actor | None, obj: Any) -> None:
+    record(session, actor, AuditAction.create, obj, after=snapshot(obj))
+
+
+def updated(session: AsyncSession, actor: Actor | None, obj: Any, before: dict[str, Any]) -> None:
+    record(session, actor, AuditAction.update, obj, before=before, after=snapshot(obj))
+
+
+def deleted(session: AsyncSession, actor: Actor | None, obj: Any, before: dict[str, Any]) -> None:
+    record(session, actor, AuditAction.delete, obj, before=before)
+
+
+SORT_FIELDS = {"id": SortField(AuditEvent.id, AuditEvent.id)}
+
+
+async def list_events(
+    session: AsyncSession,
+    *,
+    entity: str | None,
+    entity_id: int | None,
+    user_id: int | None,
+    params: ListParams,
+) -> tuple[list[AuditEvent], int, str | None]:
+    stmt: Select[Any] = select(AuditEvent)
+    if entity is not None:
+        stmt = stmt.where(AuditEvent.entity == entity)
+    if entity_id is not None:
+        stmt = stmt.where(AuditEvent.entity_id == entity_id)
+    if user_id is not None:
+        stmt = stmt.where(AuditEvent.user_id == user_id)
+    sort = Sort(name="id", descending=True, field=SORT_FIELDS["id"])
+    rows, total, next_cursor = await fetch_page(session, stmt, sort, params)
+    return [row[0] for row in rows], total, next_cursor

@@ -1,0 +1,74 @@
+"""Password hashing (argon2 via pwdlib) and signed access tokens (JWT via pyjwt)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import jwt
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+
+from ipcp_api.config import PLACEHOLDER_SECRETS, Environment, Settings
+
+ALGORITHM = "HS256"
+_hasher = PasswordHash((Argon2Hasher(),))
+# Verified against when the username does not exist, so both cases cost the same time.
+_DUMMY_HASH = _hasher.hash("not-a-real-password-0000")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password: str, password_hash: str | None) -> bool:
+    if password_hash is None:
+        _hasher.verify(password, _DUMMY_HASH)
+        return False
+    return _hasher.verify(password, password_hash)
+
+
+class SecretKeyError(Exception):
+    pass
+
+
+def resolve_secret_key(settings: Settings) -> str:
+    """``IPCP_SECRET_KEY``; in development, generated once and kept in the data directory."""
+    key = settings.secret_key
+    if key is not None and key.strip().lower() not in PLACEHOLDER_SECRETS and len(key) >= 32:
+        return key
+    if settings.environment is Environment.production:
+        raise SecretKeyError(
+            "invalid setting IPCP_SECRET_KEY: production needs a random key of at least"
+            " 32 characters (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+        )
+    if key is not None:
+        raise SecretKeyError(
+            "invalid setting IPCP_SECRET_KEY: a placeholder or a key shorter than 32 characters"
+        )
+    path = Path(settings.data_dir) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    generated = secrets.token_urlsafe(48)
+    path.write_text(generated)
+    path.chmod(0o600)
+    return generated
+
+
+def create_token(key: str, *, user_id: int, expires_in: int) -> str:
+    now = datetime.now(UTC)
+    claims = {"sub": str(user_id), "iat": now, "exp": now + timedelta(seconds=expires_in)}
+    return jwt.encode(claims, key, algorithm=ALGORITHM)
+
+
+def decode_token(key: str, token: str) -> dict[str, Any] | None:
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token, key, algorithms=[ALGORITHM], options={"require": ["sub", "exp"]}
+        )
+    except jwt.PyJWTError:
+        return None
+    return claims

@@ -1,0 +1,73 @@
+"""ETag / If-Match / If-None-Match, Location, and the strict query-string check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.dependencies.models import Dependant
+
+from ipcp_api.common.types import MAX_BIGINT
+from ipcp_api.errors import Invalid, PreconditionFailed
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def _tags(header: str) -> list[str]:
+    return [part.strip().removeprefix("W/") for part in header.split(",") if part.strip()]
+
+
+def check_if_match(header: str | None, version: int) -> None:
+    """A stale ``If-Match`` is 412 and nothing changes; no header means no precondition."""
+    if header is None:
+        return
+    tags = _tags(header)
+    if "*" in tags or etag(version) in tags:
+        return
+    raise PreconditionFailed(
+        f"If-Match {header} does not match the current version {etag(version)}"
+    )
+
+
+def not_modified(header: str | None, version: int) -> Response | None:
+    if header is not None:
+        tags = _tags(header)
+        if "*" in tags or etag(version) in tags:
+            return Response(status_code=304, headers={"ETag": etag(version)})
+    return None
+
+
+def in_id_range(value: int) -> bool:
+    return 1 <= value <= MAX_BIGINT
+
+
+_query_names_cache: dict[int, frozenset[str]] = {}
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+async def forbid_unknown_query(request: Request) -> None:
+    """An unknown query parameter is 422: a mistyped filter must never show unfiltered data."""
+    if not request.query_params:
+        return
+    route: Any = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    allowed = _query_names_cache.get(id(route))
+    if allowed is None:
+        allowed = frozenset(_query_names(dependant))
+        _query_names_cache[id(route)] = allowed
+    for name in request.query_params:
+        if name not in allowed:
+            raise Invalid(("query", name), "unknown query parameter")
+
+
+__all__ = ["check_if_match", "etag", "forbid_unknown_query", "not_modified"]

@@ -1,0 +1,173 @@
+"""Keyset pagination: signed opaque cursors, ``sort`` parsing, ``total`` and the next link."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any
+
+import orjson
+from fastapi import Query, Request, Response
+from sqlalchemy import Select, and_, func, literal, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
+from sqlalchemy.sql.elements import ColumnElement
+
+from ipcp_api.errors import Invalid
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+
+Column = QueryableAttribute[Any] | ColumnElement[Any]
+
+
+@dataclass(frozen=True)
+class SortField:
+    column: Column
+    id_column: Column
+    nullable: bool = False
+    is_date: bool = False
+
+
+@dataclass(frozen=True)
+class Sort:
+    name: str
+    descending: bool
+    field: SortField
+
+    @property
+    def token(self) -> str:
+        return ("-" if self.descending else "") + self.name
+
+
+def parse_sort(value: str | None, fields: Mapping[str, SortField], default: str) -> Sort:
+    raw = value if value is not None else default
+    descending = raw.startswith("-")
+    name = raw[1:] if descending else raw
+    if name not in fields:
+        allowed = ", ".join(sorted(fields))
+        raise Invalid(("query", "sort"), f"unknown sort field {name!r}; sortable: {allowed}")
+    return Sort(name=name, descending=descending, field=fields[name])
+
+
+@dataclass(frozen=True)
+class ListParams:
+    limit: int
+    cursor: str | None
+    key: bytes
+
+
+def list_params(
+    request: Request,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_LIMIT, description="Page size, 1–200.")
+    ] = DEFAULT_LIMIT,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=512, description="The `next_cursor` of the previous page."),
+    ] = None,
+) -> ListParams:
+    return ListParams(limit=limit, cursor=cursor, key=request.app.state.cursor_key)
+
+
+def _sign(key: bytes, payload: bytes) -> str:
+    return hmac.new(key, payload, hashlib.sha256).hexdigest()[:24]
+
+
+def encode_cursor(key: bytes, sort: Sort, value: Any, last_id: int) -> str:
+    if isinstance(value, date):
+        value = value.isoformat()
+    payload = orjson.dumps([sort.token, value, last_id])
+    token = base64.urlsafe_b64encode(payload).decode().rstrip("=")
+    return f"{token}.{_sign(key, payload)}"
+
+
+def decode_cursor(key: bytes, sort: Sort, cursor: str) -> tuple[Any, int]:
+    bad = Invalid(("query", "cursor"), "not a cursor this API issued")
+    token, _, signature = cursor.partition(".")
+    try:
+        payload = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except (binascii.Error, ValueError):
+        raise bad from None
+    if not hmac.compare_digest(_sign(key, payload), signature):
+        raise bad
+    sort_token, value, last_id = orjson.loads(payload)
+    if sort_token != sort.token:
+        raise Invalid(("query", "cursor"), "the cursor belongs to another sort order")
+    if sort.field.is_date and value is not None:
+        value = date.fromisoformat(value)
+    return value, int(last_id)
+
+
+def _after(sort: Sort, value: Any, last_id: int) -> ColumnElement[bool]:
+    """Rows after (value, last_id) in ORDER BY col [DESC], id [DESC] (NULLS LAST ascending)."""
+    col, id_col = sort.field.column, sort.field.id_column
+    if not sort.descending:
+        if value is None:
+            return and_(col.is_(None), id_col > last_id)
+        clauses = [col > value, and_(col == value, id_col > last_id)]
+        if sort.field.nullable:
+            clauses.append(col.is_(None))
+        return or_(*clauses)
+    if value is None:
+        return or_(and_(col.is_(None), id_col < last_id), col.is_not(None))
+    return or_(col < value, and_(col == value, id_col < last_id))
+
+
+def order_by(sort: Sort) -> list[ColumnElement[Any]]:
+    col, id_col = sort.field.column, sort.field.id_column
+    if sort.descending:
+        return [col.desc(), id_col.desc()]
+    return [col.asc(), id_col.asc()]
+
+
+async def count(session: AsyncSession, stmt: Select[Any]) -> int:
+    total = await session.scalar(
+        select(func.count()).select_from(stmt.order_by(None).limit(None).subquery())
+    )
+    return int(total or 0)
+
+
+async def fetch_page(
+    session: AsyncSession,
+    stmt: Select[Any],
+    sort: Sort,
+    params: ListParams,
+    *,
+    count_stmt: Select[Any] | None = None,
+) -> tuple[Sequence[Any], int, str | None]:
+    """Two statements: the total, then one page (limit + 1 rows to know if another follows).
+
+    ``count_stmt`` (same rows, fewer columns) saves computing per-row extras for the total.
+    """
+    total = await count(session, count_stmt if count_stmt is not None else stmt)
+    col, id_col = sort.field.column, sort.field.id_column
+    page_stmt = stmt.add_columns(col.label("sort_value"), id_col.label("sort_id"))
+    if params.cursor is not None:
+        value, last_id = decode_cursor(params.key, sort, params.cursor)
+        if value is not None and not sort.field.is_date:
+            value = literal(value, type_=sort.field.column.type)
+        page_stmt = page_stmt.where(_after(sort, value, last_id))
+    page_stmt = page_stmt.order_by(*order_by(sort)).limit(params.limit + 1)
+    rows = (await session.execute(page_stmt)).all()
+    next_cursor = None
+    if len(rows) > params.limit:
+        rows = rows[: params.limit]
+        last = rows[-1]
+        mapping = last._mapping
+        next_cursor = encode_cursor(
+            params.key, sort, mapping["sort_value"], int(mapping["sort_id"])
+        )
+    return rows, total, next_cursor
+
+
+def link_next(request: Request, response: Response, next_cursor: str | None) -> None:
+    if next_cursor is not None:
+        url = request.url.include_query_params(cursor=next_cursor)
+        response.headers["Link"] = f'<{url}>; rel="next"'

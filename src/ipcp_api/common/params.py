@@ -1,0 +1,32 @@
+"""Parameters shared by routes: ids in paths, If-Match, the list page, text search."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Path, Query
+
+from ipcp_api.common.pagination import ListParams, list_params
+from ipcp_api.common.types import Text
+
+# Any integer: an id beyond the database's range is simply not found (404), never a 500.
+ResourceId = Annotated[int, Path(description="The resource's id.")]
+IfMatch = Annotated[
+    str | None,
+    Header(description='`"<version>"` from the ETag; a stale value is 412 and changes nothing.'),
+]
+IfNoneMatch = Annotated[
+    str | None, Header(description="An ETag; a match answers 304 with no body.")
+]
+PageParams = Annotated[ListParams, Depends(list_params)]
+Search = Annotated[
+    Text | None,
+    Query(max_length=200, description="Case-insensitive text search, in any script."),
+]
+
+
+def sort_query(fields: str, default: str) -> object:
+    return Query(
+        description=f"Sort field ({fields}); prefix `-` for descending. Default `{default}`.",
+        max_length=64,
+    )

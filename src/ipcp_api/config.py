@@ -1,0 +1,111 @@
+"""Settings, read from the environment (and an optional ``.env``) on first use."""
+
+from __future__ import annotations
+
+import functools
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import platformdirs
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "placeholder"})
+
+
+class Environment(StrEnum):
+    development = "development"
+    production = "production"
+
+
+class LogLevel(StrEnum):
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("ipcp-api", appauthor=False))
+
+
+def normalise_database_url(value: str) -> str:
+    """Accept ``postgresql://`` and ``postgresql+asyncpg://``; return the asyncpg form."""
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        raise ValueError("not a database URL (expected postgresql://user@host/dbname)") from None
+    if url.drivername in {"postgresql", "postgres", "postgresql+asyncpg"}:
+        if not url.database:
+            raise ValueError("the URL names no database (expected postgresql://user@host/dbname)")
+        return url.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+    raise ValueError(
+        f"unsupported scheme {url.drivername!r}: use postgresql:// or postgresql+asyncpg://"
+    )
+
+
+class Settings(BaseSettings):
+    """Every setting of the service. All are prefixed ``IPCP_`` except ``DATABASE_URL``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="IPCP_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: Annotated[
+        str | None,
+        Field(validation_alias=AliasChoices("DATABASE_URL", "database_url")),
+    ] = None
+    data_dir: Path = Field(default_factory=default_data_dir)
+    environment: Environment = Environment.development
+    secret_key: str | None = None
+    log_level: LogLevel = LogLevel.INFO
+    token_expire_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 30
+    db_pool_size: Annotated[int, Field(ge=1, le=100)] = 10
+    db_max_overflow: Annotated[int, Field(ge=0, le=100)] = 5
+    db_pool_timeout: Annotated[float, Field(gt=0, le=60)] = 3.0
+    db_connect_timeout: Annotated[float, Field(gt=0, le=60)] = 3.0
+    db_statement_timeout_ms: Annotated[int, Field(ge=100, le=600_000)] = 15_000
+    swagger_persist_authorization: bool = False
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        return normalise_database_url(value)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @property
+    def embedded(self) -> bool:
+        return self.database_url is None
+
+    def require_url(self) -> URL:
+        if self.database_url is None:
+            raise RuntimeError("no database URL: start the embedded server first")
+        return make_url(self.database_url)
+
+
+class SettingsError(Exception):
+    """A setting has a bad value; ``str()`` is one line naming it."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "settings"
+        name = "DATABASE_URL" if field in {"database_url", "DATABASE_URL"} else f"IPCP_{field}"
+        raise SettingsError(f"invalid setting {name.upper()}: {first['msg']}") from None
+
+
+@functools.cache
+def get_settings() -> Settings:
+    return load_settings()

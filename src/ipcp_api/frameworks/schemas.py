@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from pydantic import ConfigDict, Field
+
+from ipcp_api.common.schemas import InputModel, Page, ResourceRead
+from ipcp_api.common.types import IsoDate, Text
+
+FrameworkCode = Annotated[Text, Field(pattern=r"^[A-Z0-9-]{2,16}$", examples=["ICI"])]
+FrameworkName = Annotated[
+    Text, Field(min_length=1, max_length=200, examples=["Istanbul Cooperation Initiative"])
+]
+Description = Annotated[Text, Field(max_length=5000)]
+
+_EXAMPLE: dict[str, Any] = {
+    "code": "ICI",
+    "name": "Istanbul Cooperation Initiative",
+    "launched_on": "2004-06-28",
+    "description": "«مبادرة إسطنبول للتعاون»",
+}
+
+
+class FrameworkCreate(InputModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE]})
+
+    code: FrameworkCode
+    name: FrameworkName
+    launched_on: IsoDate | None = None
+    description: Description | None = None
+
+
+class FrameworkPatch(InputModel):
+    """A JSON merge patch: absent fields stay, ``null`` clears a nullable field."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"launched_on": "2004-06-28"}]})
+
+    code: FrameworkCode | None = None
+    name: FrameworkName | None = None
+    launched_on: IsoDate | None = None
+    description: Description | None = None
+
+
+class FrameworkRead(ResourceRead):
+    code: str
+    name: str
+    launched_on: date | None
+    description: str | None
+
+
+FrameworkPage = Page[FrameworkRead]

@@ -1,0 +1,119 @@
+"""Request ids, the body-size limit, no-store caching and one log line per request (pure ASGI)."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+import orjson
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+MAX_BODY_BYTES = 1024 * 1024
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+access_log = logging.getLogger("ipcp_api.access")
+
+
+class BodyTooLarge(HTTPException):
+    """Raised from ``receive``; FastAPI re-raises HTTPExceptions met while reading the body."""
+
+    def __init__(self) -> None:
+        super().__init__(413, f"the request body is over {MAX_BODY_BYTES} bytes")
+
+
+def _problem_413() -> bytes:
+    return orjson.dumps(
+        {
+            "type": "about:blank",
+            "title": "Content Too Large",
+            "status": 413,
+            "detail": f"the request body is over {MAX_BODY_BYTES} bytes",
+        }
+    )
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        given = headers.get("x-request-id", "")
+        request_id = given if _SAFE_REQUEST_ID.match(given) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        authenticated = "authorization" in headers
+        started = time.perf_counter()
+        status = 500
+        response_started = False
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                status = message["status"]
+                raw = list(message.get("headers", []))
+                raw.append((b"x-request-id", request_id.encode()))
+                if authenticated and not any(k.lower() == b"cache-control" for k, _ in raw):
+                    raw.append((b"cache-control", b"no-store"))
+                message["headers"] = raw
+            await send(message)
+
+        async def respond_413() -> None:
+            nonlocal status
+            status = 413
+            body = _problem_413()
+            await send_wrapper(
+                {
+                    "type": "http.response.start",
+                    "status": 413,
+                    "headers": [
+                        (b"content-type", b"application/problem+json"),
+                        (b"content-length", str(len(body)).encode()),
+                        (b"connection", b"close"),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+
+        try:
+            length = headers.get("content-length")
+            if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
+                await respond_413()
+                return
+            received = 0
+
+            async def receive_limited() -> Message:
+                nonlocal received
+                message = await receive()
+                if message["type"] == "http.request":
+                    received += len(message.get("body", b""))
+                    if received > MAX_BODY_BYTES:
+                        raise BodyTooLarge
+                return message
+
+            try:
+                await self.app(scope, receive_limited, send_wrapper)
+            except BodyTooLarge:
+                if response_started:
+                    raise
+                await respond_413()
+        finally:
+            state: dict[str, Any] = scope.get("state", {})
+            access_log.info(
+                "request",
+                extra={
+                    "request_id": request_id,
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "user_id": state.get("user_id"),
+                },
+            )

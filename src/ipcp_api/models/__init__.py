@@ -1,0 +1,27 @@
+"""All ORM classes; importing this package registers every table on ``Base.metadata``."""
+
+from ipcp_api.db.base import Base
+from ipcp_api.models.audit_event import AuditEvent
+from ipcp_api.models.framework import Framework
+from ipcp_api.models.framework_membership import FrameworkMembership
+from ipcp_api.models.idempotency_key import IdempotencyKey
+from ipcp_api.models.milestone import Milestone
+from ipcp_api.models.partner import Partner
+from ipcp_api.models.pillar import Pillar
+from ipcp_api.models.programme import Programme
+from ipcp_api.models.project import Project
+from ipcp_api.models.user import User
+
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "Framework",
+    "FrameworkMembership",
+    "IdempotencyKey",
+    "Milestone",
+    "Partner",
+    "Pillar",
+    "Programme",
+    "Project",
+    "User",
+]

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ipcp_api.db.base import Resource
+from ipcp_api.enums import MilestoneState, sql_in
+
+
+class Milestone(Resource):
+    __tablename__ = "milestones"
+    __table_args__ = (
+        CheckConstraint("char_length(title) BETWEEN 1 AND 300", name="title"),
+        CheckConstraint("weight BETWEEN 1 AND 100", name="weight"),
+        CheckConstraint(sql_in("state", MilestoneState), name="state"),
+        CheckConstraint("(state = 'done') = (completed_on IS NOT NULL)", name="completed_on"),
+        Index(None, "project_id", "due_on", "id"),
+        Index(None, "due_on", "id"),
+        Index(None, "title", "id"),
+        Index(None, "weight", "id"),
+        Index(None, "state", "id"),
+    )
+    audited_fields = ("project_id", "title", "due_on", "weight", "state", "completed_on")
+
+    project_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("projects.id", ondelete="RESTRICT")
+    )
+    title: Mapped[str] = mapped_column(String(300))
+    due_on: Mapped[date] = mapped_column(Date)
+    weight: Mapped[int] = mapped_column(Integer, server_default="1")
+    state: Mapped[str] = mapped_column(String(16), server_default=MilestoneState.pending.value)
+    completed_on: Mapped[date | None] = mapped_column(Date)
