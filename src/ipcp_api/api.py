@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends
 from ipcp_api.auth.dependencies import current_actor
 from ipcp_api.auth.router import router as auth_router
 from ipcp_api.common.http import forbid_unknown_query
+from ipcp_api.common.idempotency import idempotency_guard
 
 # Domains in the order their tags appear in the docs. Each has a router.py with `router`.
 DOMAINS = (
@@ -27,7 +28,7 @@ DOMAINS = (
 def build_router() -> APIRouter:
     api = APIRouter(prefix="/api/v1", dependencies=[Depends(forbid_unknown_query)])
     api.include_router(auth_router)
-    protected = APIRouter(dependencies=[Depends(current_actor)])
+    protected = APIRouter(dependencies=[Depends(current_actor), Depends(idempotency_guard)])
     for name in DOMAINS:
         try:
             module = importlib.import_module(f"ipcp_api.{name}.router")

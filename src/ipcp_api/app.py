@@ -17,6 +17,7 @@ from ipcp_api.config import Settings, get_settings
 from ipcp_api.db.session import make_engine, make_sessionmaker
 from ipcp_api.errors import install_handlers
 from ipcp_api.health.router import router as health_router
+from ipcp_api.logs import configure_logging
 from ipcp_api.middleware import RequestContextMiddleware
 
 DESCRIPTION = """
@@ -54,6 +55,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    configure_logging(settings.log_level.value)
     app = FastAPI(
         title="IPCP API",
         version=__version__,

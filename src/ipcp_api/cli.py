@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -79,6 +80,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
             _seed_demo(settings, announce=True)
         _say(f"ipcp-api listening on http://{args.host}:{args.port} (docs at /docs)")
         _say(f"database: {where}")
+        # uvicorn re-raises SIGINT/SIGTERM once it has shut down gracefully; handle them here
+        # so the embedded database is stopped and the exit status is 0.
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: None)
         uvicorn.run(
             "ipcp_api.app:create_app",
             factory=True,
@@ -181,6 +186,9 @@ def main(argv: list[str] | None = None) -> None:
         _fail(str(exc))
     get_settings.cache_clear()
     logging.basicConfig(level=settings.log_level.value, format="%(message)s")
+    if settings.log_level.value != "DEBUG":
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+        logging.getLogger("alembic.runtime.migration").setLevel(logging.INFO)
     from ipcp_api.auth.security import SecretKeyError
 
     try:

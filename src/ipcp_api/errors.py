@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm.exc import StaleDataError
@@ -254,6 +254,12 @@ def install_handlers(app: FastAPI) -> None:
             headers["Allow"] = ", ".join(allowed)
             detail = f"{request.method} is not supported here; use {', '.join(allowed)}"
         return problem(exc.status_code, detail, headers=headers)
+
+    from ipcp_api.common.idempotency import Replay
+
+    @app.exception_handler(Replay)
+    async def _replay(_: Request, exc: Replay) -> Response:
+        return exc.response
 
     @app.exception_handler(StaleDataError)
     async def _stale(_: Request, __: StaleDataError) -> JSONResponse:

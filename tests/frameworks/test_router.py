@@ -236,3 +236,21 @@ async def test_no_token_is_401(anon: httpx.AsyncClient) -> None:
     response = await anon.get(URL)
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
+
+
+async def test_idempotency_key_replays(client: httpx.AsyncClient) -> None:
+    body = {"code": "IDEM", "name": "Once"}
+    headers = {"Idempotency-Key": "k-1"}
+    first = await client.post(URL, json=body, headers=headers)
+    assert first.status_code == 201
+    again = await client.post(URL, json=body, headers=headers)
+    assert again.status_code == 201
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()
+    assert again.headers["location"] == first.headers["location"]
+    assert (await client.get(URL)).json()["total"] == 1
+    other = await client.post(URL, json={"code": "IDEM2", "name": "Other"}, headers=headers)
+    assert other.status_code == 422
+    too_long = await client.post(URL, json={"code": "X2", "name": "x"}, headers={"Idempotency-Key": "k" * 256})
+    assert too_long.status_code == 422
+    assert (await client.get(URL)).json()["total"] == 1

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response, status
 
 from ipcp_api.auth.dependencies import CurrentActor, StaffActor
 from ipcp_api.common.http import etag, not_modified
+from ipcp_api.common.idempotency import ApiRoute
 from ipcp_api.common.pagination import link_next
 from ipcp_api.common.params import IfMatch, IfNoneMatch, PageParams, ResourceId, Search, sort_query
 from ipcp_api.common.responses import CREATE, DELETE, LIST, READ, UPDATE, errors
@@ -18,7 +19,7 @@ from ipcp_api.frameworks.schemas import (
     FrameworkRead,
 )
 
-router = APIRouter(prefix="/frameworks", tags=["frameworks"])
+router = APIRouter(prefix="/frameworks", tags=["frameworks"], route_class=ApiRoute)
 
 
 @router.get(

@@ -1,0 +1,92 @@
+"""``Idempotency-Key`` on POST: replay the first response, stored in the same transaction.
+
+The guard (a dependency of every protected route) takes a transaction-scoped advisory lock on
+(user, route, key) — a second request while the first is in flight gets 409 — then either
+replays the stored response, rejects a different body with 422, or records the key. The route
+class stores the response in that row before the request's transaction commits, so a write and
+its key commit together or not at all (a failed request stores nothing and may be retried).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.routing import APIRoute
+from sqlalchemy import func, select
+
+from ipcp_api.auth.dependencies import CurrentActor
+from ipcp_api.db.session import SessionDep
+from ipcp_api.errors import Conflict, Invalid
+from ipcp_api.models import IdempotencyKey
+
+HEADER = "idempotency-key"
+MAX_KEY_LENGTH = 255
+_REPLAYED_HEADERS = ("content-type", "location", "etag")
+
+
+class Replay(Exception):
+    """Carries the stored first response (built before the transaction ends)."""
+
+    def __init__(self, row: IdempotencyKey) -> None:
+        super().__init__("replay")
+        headers = dict(row.headers or {})
+        headers["Idempotent-Replayed"] = "true"
+        self.response = Response(
+            content=row.body or b"", status_code=row.status_code or 200, headers=headers
+        )
+
+
+def _lock_key(*parts: str) -> int:
+    digest = hashlib.sha256("\x1f".join(parts).encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+async def idempotency_guard(request: Request, session: SessionDep, actor: CurrentActor) -> None:
+    key = request.headers.get(HEADER)
+    if request.method != "POST" or key is None:
+        return
+    if not 1 <= len(key) <= MAX_KEY_LENGTH:
+        raise Invalid(("header", "Idempotency-Key"), "must be 1 to 255 characters")
+    route: Any = request.scope.get("route")
+    route_name = f"POST {getattr(route, 'path', request.url.path)}"
+    body_hash = hashlib.sha256(await request.body()).hexdigest()
+    locked = await session.scalar(
+        select(func.pg_try_advisory_xact_lock(_lock_key(str(actor.user_id), route_name, key)))
+    )
+    if not locked:
+        raise Conflict("a request with this Idempotency-Key is still in progress")
+    row = await session.get(IdempotencyKey, (actor.user_id, route_name, key))
+    if row is not None:
+        if row.request_hash != body_hash:
+            raise Invalid(
+                ("header", "Idempotency-Key"), "this key was used with a different request body"
+            )
+        raise Replay(row)
+    row = IdempotencyKey(user_id=actor.user_id, route=route_name, key=key, request_hash=body_hash)
+    session.add(row)
+    request.state.idempotency = (session, row)
+
+
+class ApiRoute(APIRoute):
+    """Stores the response of a POST made with an Idempotency-Key before the commit."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route_handler(request: Request) -> Response:
+            response = await handler(request)
+            pending = getattr(request.state, "idempotency", None)
+            if pending is not None and response.status_code < 400:
+                session, row = pending
+                row.status_code = response.status_code
+                row.headers = {
+                    k: v for k, v in response.headers.items() if k.lower() in _REPLAYED_HEADERS
+                }
+                row.body = bytes(response.body)
+                await session.flush()
+            return response
+
+        return route_handler
