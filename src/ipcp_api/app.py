@@ -15,6 +15,7 @@ from ipcp_api.auth.security import resolve_secret_key
 from ipcp_api.auth.throttle import LoginThrottle
 from ipcp_api.config import Settings, get_settings
 from ipcp_api.db.session import make_engine, make_sessionmaker
+from ipcp_api.docs import TAGS, install_docs
 from ipcp_api.errors import install_handlers
 from ipcp_api.health.router import router as health_router
 from ipcp_api.logs import configure_logging
@@ -62,6 +63,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
+        openapi_tags=TAGS,
+        docs_url=None,
+        redoc_url=None,
         swagger_ui_parameters={
             "persistAuthorization": settings.swagger_persist_authorization,
         },
@@ -72,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.cursor_key = hashlib.sha256(b"cursor:" + app.state.secret_key.encode()).digest()
     app.state.login_throttle = LoginThrottle()
     install_handlers(app)
+    install_docs(app)
     app.include_router(health_router)
     app.include_router(build_router())
     app.add_middleware(RequestContextMiddleware)
