@@ -13,8 +13,6 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-import pytest
-
 
 def _env(data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("IPCP_") and k != "DATABASE_URL"}
@@ -51,7 +49,11 @@ def _wait_for(url: str, want: int, timeout: float = 60) -> int:
 
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "ipcp_api.cli", *args], env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "ipcp_api.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 

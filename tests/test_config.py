@@ -24,7 +24,7 @@ def test_database_url_forms(given: str, expected: str) -> None:
 
 @pytest.mark.parametrize("bad", ["nonsense", "mysql://u@h/db", "postgresql://u@h"])
 def test_bad_database_url_names_the_setting(bad: str) -> None:
-    with pytest.raises(SettingsError, match="^invalid setting DATABASE_URL: "):
+    with pytest.raises(SettingsError, match=r"^invalid setting DATABASE_URL: "):
         load_settings(database_url=bad)
 
 
@@ -34,7 +34,9 @@ def test_bad_log_level_names_the_setting() -> None:
 
 
 def _cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("IPCP_") and k != "DATABASE_URL"}
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith("IPCP_") and k != "DATABASE_URL"
+    }
     return subprocess.run(
         [sys.executable, "-m", "ipcp_api.cli", *args],
         env={**clean, **env},
@@ -54,7 +56,9 @@ def test_cli_bad_setting_is_one_line() -> None:
 
 
 def test_cli_unreachable_database_is_one_line() -> None:
-    result = _cli("migrate", DATABASE_URL="postgresql://nobody@127.0.0.1:9/none", IPCP_DB_CONNECT_TIMEOUT="2")
+    result = _cli(
+        "migrate", DATABASE_URL="postgresql://nobody@127.0.0.1:9/none", IPCP_DB_CONNECT_TIMEOUT="2"
+    )
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr

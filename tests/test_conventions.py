@@ -18,7 +18,9 @@ def test_services_never_commit() -> None:
 
 
 def test_routers_run_no_queries() -> None:
-    pattern = re.compile(r"(?<![.\w])(select|insert|update|delete)\(|session\.(execute|scalar|scalars)\(")
+    pattern = re.compile(
+        r"(?<![.\w])(select|insert|update|delete)\(|session\.(execute|scalar|scalars)\("
+    )
     offenders = [str(p) for p in _files("router.py") if pattern.search(p.read_text())]
     assert offenders == [], "routers are thin: queries live in service.py"
 
@@ -26,4 +28,6 @@ def test_routers_run_no_queries() -> None:
 def test_relationships_are_lazy_raise() -> None:
     for path in (SRC / "models").glob("*.py"):
         for match in re.finditer(r"relationship\((.*?)\)", path.read_text(), re.S):
-            assert 'lazy="raise"' in match.group(1), f"{path.name}: relationship without lazy='raise'"
+            assert 'lazy="raise"' in match.group(1), (
+                f"{path.name}: relationship without lazy='raise'"
+            )
