@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from ipcp_api.app import create_app
+from ipcp_api.auth.security import create_token
 from ipcp_api.config import Settings, load_settings, normalise_database_url
 from ipcp_api.db import embedded
 from ipcp_api.db.migrations import upgrade
@@ -165,14 +166,13 @@ async def factory(session: AsyncSession) -> Factory:
 async def _client_for(
     app: Any, factory: Factory, role: str, partner_id: int | None = None
 ) -> httpx.AsyncClient:
+    """A client signed in as a new user of ``role`` (token minted directly: argon2 is slow;
+    the token endpoint itself is tested in tests/auth)."""
     user = await factory.user(role=role, partner_id=partner_id)
     transport = httpx.ASGITransport(app=app)
     client = httpx.AsyncClient(transport=transport, base_url="http://test")
-    response = await client.post(
-        "/api/v1/auth/token", data={"username": user.username, "password": factory.PASSWORD}
-    )
-    assert response.status_code == 200, response.text
-    client.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
+    token = create_token(app.state.secret_key, user_id=user.id, expires_in=600)
+    client.headers["Authorization"] = f"Bearer {token}"
     client.user = user  # type: ignore[attr-defined]
     return client
 

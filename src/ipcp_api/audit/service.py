@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
@@ -82,6 +83,43 @@ def updated(session: AsyncSession, actor: Actor | None, obj: Any, before: dict[s
 def deleted(session: AsyncSession, actor: Actor | None, obj: Any, before: dict[str, Any]) -> None:
     record(session, actor, AuditAction.delete, obj, before=before)
 
+
+HIDDEN = "(hidden)"
+"""What the trail records for a secret field such as a password: that it changed, not its value."""
+
+
+def updated_hidden(
+    session: AsyncSession,
+    actor: Actor | None,
+    obj: Any,
+    before: dict[str, Any],
+    hidden: Iterable[str],
+) -> None:
+    """Like ``updated``, and each field in ``hidden`` is recorded as ``[HIDDEN, HIDDEN]``.
+
+    For secrets that changed (a new password): the trail shows the change, never a value or
+    a hash. With nothing else changed the event holds only the hidden fields.
+    """
+    secret = {name: [HIDDEN, HIDDEN] for name in hidden}
+    event = record(session, actor, AuditAction.update, obj, before=before, after=snapshot(obj))
+    if not secret:
+        return
+    if event is None:
+        session.add(
+            AuditEvent(
+                user_id=actor.user_id if actor is not None else None,
+                action=AuditAction.update.value,
+                entity=_entity(obj),
+                entity_id=obj.id,
+                changes=secret,
+            )
+        )
+    else:
+        event.changes = {**event.changes, **secret}
+
+
+# The collection names an audit event's ``entity`` can hold (the audited tables).
+ENTITIES = ("frameworks", "partners", "pillars", "programmes", "projects", "milestones", "users")
 
 SORT_FIELDS = {"id": SortField(AuditEvent.id, AuditEvent.id)}
 

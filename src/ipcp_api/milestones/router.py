@@ -1,0 +1,168 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response, status
+
+from ipcp_api.auth.dependencies import CurrentActor
+from ipcp_api.common.http import etag, not_modified
+from ipcp_api.common.idempotency import ApiRoute
+from ipcp_api.common.pagination import link_next
+from ipcp_api.common.params import IfMatch, IfNoneMatch, PageParams, ResourceId, sort_query
+from ipcp_api.common.responses import CREATE, DELETE, LIST, READ, UPDATE, errors
+from ipcp_api.common.types import MAX_BIGINT, IsoDate
+from ipcp_api.db.session import SessionDep
+from ipcp_api.enums import MilestoneState
+from ipcp_api.milestones import service
+from ipcp_api.milestones.schemas import (
+    MilestoneCreate,
+    MilestonePage,
+    MilestonePatch,
+    MilestoneRead,
+)
+
+router = APIRouter(prefix="/milestones", tags=["milestones"], route_class=ApiRoute)
+
+
+def filter_id(description: str) -> Any:
+    """An id filter: a positive integer in the database's range (else 422)."""
+    return Query(ge=1, le=MAX_BIGINT, description=description)
+
+
+_WRITE_ACCESS = (
+    "Admin and staff may change any milestone; a liaison those of its partner's programmes "
+    "unless the programme is `completed` or `cancelled` (403); a viewer never (403)."
+)
+_RULES = (
+    "`due_on` must lie inside the project's period; `completed_on` is required when `state` "
+    "is `done`, must be null otherwise, and may not be after today (UTC); each broken rule "
+    "is a 422 naming the field."
+)
+
+
+@router.get(
+    "",
+    response_model=MilestonePage,
+    summary="List milestones",
+    description=(
+        "Milestones of the projects the caller can see. `overdue` (read-only) is computed as "
+        "of today (UTC). Boolean parameters take `true`/`false` (also `1`/`0`, `yes`/`no`, "
+        "`on`/`off`); any other value is 422."
+    ),
+    responses=errors(*LIST),
+)
+async def list_milestones(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    actor: CurrentActor,
+    page: PageParams,
+    project_id: Annotated[int | None, filter_id("Only this project's milestones.")] = None,
+    programme_id: Annotated[
+        int | None, filter_id("Only milestones of this programme's projects.")
+    ] = None,
+    state: Annotated[MilestoneState | None, Query(description="Only this state.")] = None,
+    overdue: Annotated[
+        bool | None, Query(description="Only milestones that are (or are not) overdue today.")
+    ] = None,
+    due_before: Annotated[
+        IsoDate | None, Query(description="Only milestones due before this date (exclusive).")
+    ] = None,
+    due_after: Annotated[
+        IsoDate | None, Query(description="Only milestones due after this date (exclusive).")
+    ] = None,
+    sort: Annotated[str | None, sort_query("due_on, title, weight", "due_on")] = None,
+) -> MilestonePage:
+    result = await service.list_milestones(
+        session,
+        actor,
+        project_id=project_id,
+        programme_id=programme_id,
+        state=state,
+        overdue=overdue,
+        due_before=due_before,
+        due_after=due_after,
+        sort=sort,
+        params=page,
+    )
+    link_next(request, response, result.next_cursor)
+    return result
+
+
+@router.get(
+    "/{milestone_id}",
+    response_model=MilestoneRead,
+    summary="Get a milestone",
+    responses=errors(304, *READ),
+)
+async def get_milestone(
+    session: SessionDep,
+    actor: CurrentActor,
+    milestone_id: ResourceId,
+    response: Response,
+    if_none_match: IfNoneMatch = None,
+) -> MilestoneRead | Response:
+    milestone = await service.get_milestone(session, actor, milestone_id)
+    if (cached := not_modified(if_none_match, milestone.version)) is not None:
+        return cached
+    response.headers["ETag"] = etag(milestone.version)
+    return milestone
+
+
+@router.post(
+    "",
+    response_model=MilestoneRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a milestone",
+    description=_RULES + " " + _WRITE_ACCESS,
+    responses=errors(*CREATE),
+)
+async def create_milestone(
+    session: SessionDep, actor: CurrentActor, body: MilestoneCreate, response: Response
+) -> MilestoneRead:
+    milestone = await service.create_milestone(session, actor, body)
+    response.headers["Location"] = f"/api/v1/milestones/{milestone.id}"
+    response.headers["ETag"] = etag(milestone.version)
+    return milestone
+
+
+@router.patch(
+    "/{milestone_id}",
+    response_model=MilestoneRead,
+    summary="Change a milestone",
+    description=(
+        "JSON merge patch; the rules apply to the merged result. " + _RULES + " Strict: "
+        'marking a milestone `done` must send `completed_on`, and `{"state": "pending"}` on '
+        'a done milestone must also send `"completed_on": null` (it is never cleared '
+        "silently). `project_id` moves the milestone to another project the caller can see "
+        "when `due_on` fits its period. " + _WRITE_ACCESS
+    ),
+    responses=errors(*UPDATE),
+)
+async def update_milestone(
+    session: SessionDep,
+    actor: CurrentActor,
+    milestone_id: ResourceId,
+    body: MilestonePatch,
+    response: Response,
+    if_match: IfMatch = None,
+) -> MilestoneRead:
+    milestone = await service.update_milestone(
+        session, actor, milestone_id, body, if_match=if_match
+    )
+    response.headers["ETag"] = etag(milestone.version)
+    return milestone
+
+
+@router.delete(
+    "/{milestone_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a milestone",
+    description=_WRITE_ACCESS,
+    responses=errors(*DELETE),
+)
+async def delete_milestone(
+    session: SessionDep, actor: CurrentActor, milestone_id: ResourceId, if_match: IfMatch = None
+) -> Response:
+    await service.delete_milestone(session, actor, milestone_id, if_match=if_match)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

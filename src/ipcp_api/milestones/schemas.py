@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from pydantic import ConfigDict, Field, StrictInt
+
+from ipcp_api.common.schemas import InputModel, Page, ResourceRead
+from ipcp_api.common.types import IdRef, IsoDate, Text
+from ipcp_api.enums import MilestoneState
+
+MilestoneTitle = Annotated[
+    Text, Field(min_length=1, max_length=300, examples=["Course curriculum agreed"])
+]
+Weight = Annotated[StrictInt, Field(ge=1, le=100, description="Relative weight, 1–100.")]
+# Lax so the JSON string "done" becomes the enum member; anything unlisted is still 422.
+State = Annotated[MilestoneState, Field(strict=False)]
+CompletedOn = Annotated[
+    IsoDate,
+    Field(description="Required when `state` is `done`, null otherwise; not after today (UTC)."),
+]
+
+_EXAMPLE: dict[str, Any] = {
+    "project_id": 1,
+    "title": "Course curriculum agreed",
+    "due_on": "2016-12-15",
+    "weight": 2,
+    "state": "done",
+    "completed_on": "2016-12-10",
+}
+
+
+class MilestoneCreate(InputModel):
+    """A new milestone; ``due_on`` must lie inside the project's period."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE]})
+
+    project_id: IdRef
+    title: MilestoneTitle
+    due_on: IsoDate
+    weight: Weight = 1
+    state: State = MilestoneState.pending
+    completed_on: CompletedOn | None = None
+
+
+class MilestonePatch(InputModel):
+    """A JSON merge patch; the rules apply to the merged result.
+
+    Strict: marking a milestone ``done`` must send its ``completed_on``; setting a done one
+    back to ``pending`` or ``cancelled`` must send ``"completed_on": null`` in the same body
+    (else 422: nothing is cleared behind the caller's back).
+    """
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"state": "done", "completed_on": "2016-12-10"}]}
+    )
+
+    project_id: IdRef | None = None
+    title: MilestoneTitle | None = None
+    due_on: IsoDate | None = None
+    weight: Weight | None = None
+    state: State | None = None
+    completed_on: CompletedOn | None = None
+
+
+class MilestoneRead(ResourceRead):
+    project_id: int
+    title: str
+    due_on: date
+    weight: int
+    state: MilestoneState
+    completed_on: date | None
+    overdue: bool = Field(
+        description=(
+            "Read-only, as of today (UTC): counted (neither it nor its project cancelled), "
+            "due before today and not done."
+        )
+    )
+
+
+MilestonePage = Page[MilestoneRead]

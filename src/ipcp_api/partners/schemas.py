@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from pydantic import ConfigDict, Field
+
+from ipcp_api.common.schemas import InputModel, Page, ReadModel, ResourceRead
+from ipcp_api.common.types import IdRef, IsoDate, Text
+from ipcp_api.enums import PartnerKind
+
+# The shape both kinds share; the service checks the kind's own rule (ISO 3166-1 alpha-3
+# for a country) so that a PATCH of only `kind` or only `code` is judged on the result.
+PartnerCode = Annotated[
+    Text,
+    Field(
+        pattern=r"^[A-Z0-9-]{2,16}$",
+        description=(
+            "For `kind=country` an ISO 3166-1 alpha-3 code (`BHR`); for "
+            "`kind=organisation` 2–16 characters of A–Z, 0–9 and `-`."
+        ),
+        examples=["BHR"],
+    ),
+]
+PartnerName = Annotated[Text, Field(min_length=1, max_length=200, examples=["مملكة البحرين"])]
+MembershipNote = Annotated[Text, Field(max_length=2000)]
+# Request bodies arrive as parsed JSON (Python objects), where a strict enum wants an
+# instance; lax here accepts exactly the enum's string values and nothing else.
+KindIn = Annotated[PartnerKind, Field(strict=False)]
+
+_EXAMPLE: dict[str, Any] = {
+    "code": "BHR",
+    "kind": "country",
+    "name": "Kingdom of Bahrain",
+    "memberships": [
+        {"framework_id": 1, "joined_on": "2004-06-28", "note": "date per the ICI fact sheet"}
+    ],
+}
+
+
+class MembershipIn(InputModel):
+    """One framework the partner belongs to (each framework at most once)."""
+
+    framework_id: IdRef
+    joined_on: IsoDate | None = None
+    note: MembershipNote | None = None
+
+
+class PartnerCreate(InputModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE]})
+
+    code: PartnerCode
+    kind: KindIn
+    name: PartnerName
+    memberships: list[MembershipIn] = Field(default_factory=list)
+
+
+class PartnerPatch(InputModel):
+    """A JSON merge patch: absent fields stay; `memberships`, when present, replaces the list."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Kingdom of Bahrain"}]})
+
+    code: PartnerCode | None = None
+    kind: KindIn | None = None
+    name: PartnerName | None = None
+    memberships: list[MembershipIn] | None = None
+
+
+class MembershipRead(ReadModel):
+    framework_id: int
+    joined_on: date | None
+    note: str | None
+
+
+class PartnerRead(ResourceRead):
+    code: str
+    kind: PartnerKind
+    name: str
+    memberships: list[MembershipRead] = Field(description="Ordered by `framework_id`.")
+
+
+PartnerPage = Page[PartnerRead]

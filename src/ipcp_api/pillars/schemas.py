@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import ConfigDict, Field, StrictInt
+
+from ipcp_api.common.schemas import InputModel, Page, ResourceRead
+from ipcp_api.common.types import Text
+
+MAX_INT4 = 2**31 - 1
+
+PillarCode = Annotated[Text, Field(pattern=r"^[a-z0-9-]{2,64}$", examples=["political-diplomatic"])]
+PillarName = Annotated[
+    Text,
+    Field(min_length=1, max_length=200, examples=["Political and diplomatic cooperation"]),
+]
+Description = Annotated[Text, Field(max_length=5000)]
+Position = Annotated[
+    StrictInt,
+    Field(ge=1, le=MAX_INT4, description="Orders pillars in reports (1 first).", examples=[4]),
+]
+
+_EXAMPLE: dict[str, Any] = {
+    "code": "capacity-building",
+    "name": "Capacity building",
+    "description": "بناء القدرات",
+    "position": 4,
+}
+
+
+class PillarCreate(InputModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE]})
+
+    code: PillarCode
+    name: PillarName
+    description: Description | None = None
+    position: Position
+
+
+class PillarPatch(InputModel):
+    """A JSON merge patch: absent fields stay, ``null`` clears a nullable field."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"position": 2}]})
+
+    code: PillarCode | None = None
+    name: PillarName | None = None
+    description: Description | None = None
+    position: Position | None = None
+
+
+class PillarRead(ResourceRead):
+    code: str
+    name: str
+    description: str | None
+    position: int
+
+
+PillarPage = Page[PillarRead]

@@ -1,0 +1,1 @@
+"""User accounts: admins manage them at /api/v1/users; everyone reads /api/v1/users/me."""

@@ -1,0 +1,184 @@
+"""User accounts. Admins only (the router checks), except ``me``.
+
+Rules: ``partner_id`` is required for ``liaison``, optional for ``viewer`` and null for
+``admin`` and ``staff`` (422 naming ``partner_id``); an admin may not delete, deactivate or
+demote themself (409), so nobody locks themself out by mistake. Passwords are stored only as
+argon2 hashes; the audit trail records a password as ``"(hidden)"``, never a value or a hash.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.concurrency import run_in_threadpool
+
+from ipcp_api.audit import service as audit
+from ipcp_api.auth.actor import Actor
+from ipcp_api.auth.security import hash_password
+from ipcp_api.common.crud import (
+    apply,
+    check_exists,
+    delete_row,
+    one_or_404,
+    patch_values,
+    text_search,
+)
+from ipcp_api.common.http import check_if_match
+from ipcp_api.common.pagination import ListParams, SortField, fetch_page, parse_sort
+from ipcp_api.common.schemas import Page
+from ipcp_api.enums import AuditAction, Role
+from ipcp_api.errors import Conflict, Invalid
+from ipcp_api.models import Partner, User
+from ipcp_api.users.schemas import UserCreate, UserPatch, UserRead
+
+SORT_FIELDS = {
+    "username": SortField(User.username, User.id),
+    "role": SortField(User.role, User.id),
+}
+NULLABLE = ("partner_id",)
+PASSWORD = "password"
+
+
+def readable(_actor: Actor) -> Select[Any]:
+    """Every user; only admins reach the collection (``me`` reads the caller's own row)."""
+    return select(User)
+
+
+def partner_rule(role: Role | str, partner_id: int | None) -> str | None:
+    """Why ``partner_id`` does not fit ``role``, or None when it does."""
+    if role == Role.liaison and partner_id is None:
+        return "required when role is liaison"
+    if role in (Role.admin, Role.staff) and partner_id is not None:
+        return f"must be null when role is {Role(role).value}"
+    return None
+
+
+async def _check_partner(
+    session: AsyncSession, role: Role | str, partner_id: int | None, *, changed: bool
+) -> None:
+    problem = partner_rule(role, partner_id)
+    if problem is not None:
+        raise Invalid(("body", "partner_id"), problem)
+    if changed:
+        stmt = select(Partner.id).where(Partner.id == partner_id)
+        await check_exists(session, stmt, "partner_id", partner_id)
+
+
+async def _hash(password: str) -> str:
+    # argon2 is slow on purpose: keep it off the event loop.
+    return await run_in_threadpool(hash_password, password)
+
+
+def created_snapshot(user: User) -> dict[str, Any]:
+    """The audited fields plus the password, hidden."""
+    return audit.snapshot(user) | {PASSWORD: audit.HIDDEN}
+
+
+async def list_users(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    q: str | None,
+    role: Role | None,
+    partner_id: int | None,
+    active: bool | None,
+    sort: str | None,
+    params: ListParams,
+) -> Page[UserRead]:
+    stmt = readable(actor)
+    search = text_search((User.username,), q)
+    if search is not None:
+        stmt = stmt.where(search)
+    if role is not None:
+        stmt = stmt.where(User.role == role.value)
+    if partner_id is not None:
+        stmt = stmt.where(User.partner_id == partner_id)
+    if active is not None:
+        stmt = stmt.where(User.active.is_(active))
+    rows, total, next_cursor = await fetch_page(
+        session, stmt, parse_sort(sort, SORT_FIELDS, "username"), params
+    )
+    return Page[UserRead](
+        items=[UserRead.model_validate(row[0]) for row in rows],
+        total=total,
+        limit=params.limit,
+        next_cursor=next_cursor,
+    )
+
+
+async def get_user(
+    session: AsyncSession, actor: Actor, user_id: int, *, for_update: bool = False
+) -> User:
+    stmt = readable(actor).where(User.id == user_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    user: User = await one_or_404(session, stmt, "user", user_id)
+    return user
+
+
+async def get_me(session: AsyncSession, actor: Actor) -> User:
+    """The caller's own account."""
+    return await get_user(session, actor, actor.user_id)
+
+
+async def create_user(session: AsyncSession, actor: Actor, data: UserCreate) -> User:
+    await _check_partner(session, data.role, data.partner_id, changed=data.partner_id is not None)
+    user = User(
+        username=data.username,
+        password_hash=await _hash(data.password),
+        role=data.role.value,
+        partner_id=data.partner_id,
+        active=data.active,
+    )
+    session.add(user)
+    await session.flush()
+    audit.record(session, actor, AuditAction.create, user, after=created_snapshot(user))
+    return user
+
+
+async def update_user(
+    session: AsyncSession,
+    actor: Actor,
+    user_id: int,
+    patch: UserPatch,
+    *,
+    if_match: str | None,
+) -> User:
+    user = await get_user(session, actor, user_id, for_update=True)
+    check_if_match(if_match, user.version)
+    values = patch_values(patch, nullable=NULLABLE)
+    password = values.pop(PASSWORD, None)
+    if "role" in values:
+        values["role"] = Role(values["role"]).value
+    if user.id == actor.user_id:
+        if values.get("active") is False:
+            raise Conflict("you cannot deactivate yourself; ask another admin")
+        if values.get("role", user.role) != user.role:
+            raise Conflict("you cannot change your own role; ask another admin")
+    role = values.get("role", user.role)
+    partner_id = values.get("partner_id", user.partner_id)
+    await _check_partner(
+        session, role, partner_id, changed=partner_id is not None and partner_id != user.partner_id
+    )
+    before = audit.snapshot(user)
+    apply(user, values)
+    if password is not None:
+        # A new salted hash every time: a password in the patch is always a change.
+        user.password_hash = await _hash(password)
+    await session.flush()
+    audit.updated_hidden(session, actor, user, before, (PASSWORD,) if password is not None else ())
+    return user
+
+
+async def delete_user(
+    session: AsyncSession, actor: Actor, user_id: int, *, if_match: str | None
+) -> None:
+    user = await get_user(session, actor, user_id, for_update=True)
+    if user.id == actor.user_id:
+        raise Conflict("you cannot delete yourself; ask another admin")
+    check_if_match(if_match, user.version)
+    before = created_snapshot(user)
+    await delete_row(session, user)
+    audit.deleted(session, actor, user, before)
