@@ -1,0 +1,1 @@
+"""Programmes: multi-year partnership programmes (IPCP, IPAP, ITPP) and their workflow."""

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from pydantic import ConfigDict, Field
+
+from ipcp_api.common.schemas import InputModel, Page, ResourceRead
+from ipcp_api.common.types import IdRef, IsoDate, Text
+from ipcp_api.enums import ProgrammeKind, ProgrammeStatus
+
+ProgrammeCode = Annotated[Text, Field(pattern=r"^[A-Z0-9-]{2,32}$", examples=["BHR-IPCP-2016"])]
+ProgrammeTitle = Annotated[
+    Text,
+    Field(
+        min_length=1,
+        max_length=300,
+        examples=["Individual Partnership and Cooperation Programme, Bahrain 2016–2018"],
+    ),
+]
+Description = Annotated[Text, Field(max_length=20000)]
+# Request bodies are validated as Python objects, where strict mode wants enum instances: the
+# enums alone are lax, which accepts exactly their string values (and nothing else).
+Kind = Annotated[ProgrammeKind, Field(strict=False)]
+Status = Annotated[ProgrammeStatus, Field(strict=False)]
+
+_EXAMPLE: dict[str, Any] = {
+    "partner_id": 1,
+    "code": "BHR-IPCP-2016",
+    "title": "Individual Partnership and Cooperation Programme, Bahrain 2016–2018",
+    "kind": "IPCP",
+    "starts_on": "2016-06-01",
+    "ends_on": "2018-06-30",
+    "description": "برنامج الشراكة والتعاون الفردي",
+}
+
+
+class ProgrammeCreate(InputModel):
+    """A new programme. It always starts as ``draft``: ``status`` may be sent only as
+    ``draft``; any other value is 422 (use the workflow afterwards)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE]})
+
+    partner_id: IdRef
+    code: ProgrammeCode
+    title: ProgrammeTitle
+    kind: Kind = ProgrammeKind.IPCP
+    starts_on: IsoDate
+    ends_on: IsoDate
+    description: Description | None = None
+    status: Status = ProgrammeStatus.draft
+
+
+class ProgrammePatch(InputModel):
+    """A JSON merge patch: absent fields stay, ``null`` clears ``description``.
+
+    ``status`` moves the programme through its workflow; ``approved_on`` is read-only.
+    """
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "submitted"}]})
+
+    partner_id: IdRef | None = None
+    code: ProgrammeCode | None = None
+    title: ProgrammeTitle | None = None
+    kind: Kind | None = None
+    starts_on: IsoDate | None = None
+    ends_on: IsoDate | None = None
+    description: Description | None = None
+    status: Status | None = None
+
+
+class ProgrammeRead(ResourceRead):
+    partner_id: int
+    code: str
+    title: str
+    kind: ProgrammeKind
+    starts_on: date
+    ends_on: date
+    description: str | None
+    status: ProgrammeStatus
+    approved_on: date | None
+
+
+ProgrammePage = Page[ProgrammeRead]

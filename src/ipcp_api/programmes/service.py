@@ -1,0 +1,211 @@
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ipcp_api.audit import service as audit
+from ipcp_api.auth.actor import Actor
+from ipcp_api.common.crud import check_exists, delete_row, one_or_404, patch_values, text_search
+from ipcp_api.common.http import check_if_match
+from ipcp_api.common.metrics import today
+from ipcp_api.common.pagination import ListParams, SortField, fetch_page, parse_sort
+from ipcp_api.common.schemas import Page
+from ipcp_api.enums import ProgrammeKind, ProgrammeStatus
+from ipcp_api.errors import Conflict, Invalid
+from ipcp_api.models import Partner, Programme, Project
+from ipcp_api.programmes import workflow
+from ipcp_api.programmes.schemas import ProgrammeCreate, ProgrammePatch, ProgrammeRead
+
+SORT_FIELDS = {
+    "code": SortField(Programme.code, Programme.id),
+    "title": SortField(Programme.title, Programme.id),
+    "starts_on": SortField(Programme.starts_on, Programme.id, is_date=True),
+    "ends_on": SortField(Programme.ends_on, Programme.id, is_date=True),
+    "status": SortField(Programme.status, Programme.id),
+}
+NULLABLE = ("description",)
+DATES = ("starts_on", "ends_on")
+
+
+def readable(actor: Actor) -> Select[Any]:
+    """Programmes the caller may see: a liaison or bound viewer sees only its partner's."""
+    stmt = select(Programme)
+    if actor.partner_scope is not None:
+        stmt = stmt.where(Programme.partner_id == actor.partner_scope)
+    return stmt
+
+
+def _visible_partner(actor: Actor, partner_id: int) -> Select[Any]:
+    stmt = select(Partner.id).where(Partner.id == partner_id)
+    if actor.partner_scope is not None:
+        stmt = stmt.where(Partner.id == actor.partner_scope)
+    return stmt
+
+
+async def list_programmes(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    q: str | None,
+    partner_id: int | None,
+    status: ProgrammeStatus | None,
+    kind: ProgrammeKind | None,
+    active_on: date | None,
+    sort: str | None,
+    params: ListParams,
+) -> Page[ProgrammeRead]:
+    stmt = readable(actor)
+    search = text_search((Programme.code, Programme.title, Programme.description), q)
+    if search is not None:
+        stmt = stmt.where(search)
+    if partner_id is not None:
+        stmt = stmt.where(Programme.partner_id == partner_id)
+    if status is not None:
+        stmt = stmt.where(Programme.status == status.value)
+    if kind is not None:
+        stmt = stmt.where(Programme.kind == kind.value)
+    if active_on is not None:
+        stmt = stmt.where(Programme.starts_on <= active_on, Programme.ends_on >= active_on)
+    rows, total, next_cursor = await fetch_page(
+        session, stmt, parse_sort(sort, SORT_FIELDS, "code"), params
+    )
+    return Page[ProgrammeRead](
+        items=[ProgrammeRead.model_validate(row[0]) for row in rows],
+        total=total,
+        limit=params.limit,
+        next_cursor=next_cursor,
+    )
+
+
+async def get_programme(
+    session: AsyncSession, actor: Actor, programme_id: int, *, for_update: bool = False
+) -> Programme:
+    stmt = readable(actor).where(Programme.id == programme_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    programme: Programme = await one_or_404(session, stmt, "programme", programme_id)
+    return programme
+
+
+def _plain(values: dict[str, Any]) -> dict[str, Any]:
+    """Enum members as their plain string values (what the columns hold)."""
+    return {k: v.value if isinstance(v, StrEnum) else v for k, v in values.items()}
+
+
+def _check_dates(starts_on: date, ends_on: date) -> None:
+    if ends_on < starts_on:
+        raise Invalid(("body", "ends_on"), f"must not be before starts_on ({starts_on})")
+
+
+async def create_programme(session: AsyncSession, actor: Actor, data: ProgrammeCreate) -> Programme:
+    if data.status is not ProgrammeStatus.draft:
+        raise Invalid(
+            ("body", "status"),
+            "a new programme starts as draft; move it through the workflow afterwards",
+        )
+    _check_dates(data.starts_on, data.ends_on)
+    await check_exists(
+        session, _visible_partner(actor, data.partner_id), "partner_id", data.partner_id
+    )
+    programme = Programme(**_plain(data.model_dump()))
+    session.add(programme)
+    await session.flush()
+    audit.created(session, actor, programme)
+    return programme
+
+
+async def _check_projects_inside(
+    session: AsyncSession, programme: Programme, starts_on: date, ends_on: date
+) -> None:
+    """Shrinking the period must leave every project inside it (one statement)."""
+    early, late = (
+        await session.execute(
+            select(
+                func.bool_or(Project.starts_on < starts_on),
+                func.bool_or(Project.ends_on > ends_on),
+            ).where(Project.programme_id == programme.id)
+        )
+    ).one()
+    problems = []
+    if early:
+        problems.append(("starts_on", f"a project of this programme starts before {starts_on}"))
+    if late:
+        problems.append(("ends_on", f"a project of this programme ends after {ends_on}"))
+    if problems:
+        error = Invalid(("body", problems[0][0]), problems[0][1])
+        error.errors = [{"loc": ["body", field], "msg": msg} for field, msg in problems]
+        error.detail = "; ".join(f"{field}: {msg}" for field, msg in problems)
+        raise error
+
+
+async def update_programme(
+    session: AsyncSession,
+    actor: Actor,
+    programme_id: int,
+    patch: ProgrammePatch,
+    *,
+    if_match: str | None,
+) -> Programme:
+    # FOR UPDATE: the checks below (workflow, projects inside the period) hold until commit.
+    programme = await get_programme(session, actor, programme_id, for_update=True)
+    check_if_match(if_match, programme.version)
+    values = patch_values(patch, nullable=NULLABLE)
+    changes = {
+        name: value for name, value in _plain(values).items() if getattr(programme, name) != value
+    }
+    if not changes:
+        return programme  # nothing changes: 200, same version, no audit row
+
+    old_status = ProgrammeStatus(programme.status)
+    new_status = ProgrammeStatus(changes.get("status", old_status))
+    if set(changes) - {"status"}:
+        workflow.check_may_edit(actor, old_status)
+    workflow.check_transition(actor, old_status, new_status)
+
+    if programme.approved_on is not None and any(name in changes for name in DATES):
+        raise Conflict(
+            f"the programme was approved on {programme.approved_on}; its dates can no longer"
+            " change",
+            errors=[
+                {"loc": ["body", name], "msg": "frozen since approval"}
+                for name in DATES
+                if name in changes
+            ],
+        )
+    if "partner_id" in changes:
+        await check_exists(
+            session,
+            _visible_partner(actor, changes["partner_id"]),
+            "partner_id",
+            changes["partner_id"],
+        )
+    starts_on: date = changes.get("starts_on", programme.starts_on)
+    ends_on: date = changes.get("ends_on", programme.ends_on)
+    if any(name in changes for name in DATES):
+        _check_dates(starts_on, ends_on)
+        if starts_on > programme.starts_on or ends_on < programme.ends_on:
+            await _check_projects_inside(session, programme, starts_on, ends_on)
+
+    before = audit.snapshot(programme)
+    for name, value in changes.items():
+        setattr(programme, name, value)
+    if new_status is not old_status and new_status is ProgrammeStatus.approved:
+        programme.approved_on = today()
+    await session.flush()
+    audit.updated(session, actor, programme, before)
+    return programme
+
+
+async def delete_programme(
+    session: AsyncSession, actor: Actor, programme_id: int, *, if_match: str | None
+) -> None:
+    programme = await get_programme(session, actor, programme_id, for_update=True)
+    check_if_match(if_match, programme.version)
+    workflow.check_may_delete(actor, ProgrammeStatus(programme.status))
+    before = audit.snapshot(programme)
+    await delete_row(session, programme)  # projects refer to it (RESTRICT) -> 409
+    audit.deleted(session, actor, programme, before)
