@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from ipcp_api.app import create_app
 from ipcp_api.auth.security import create_token
+from ipcp_api.auth.throttle import LoginThrottle
 from ipcp_api.config import Settings, load_settings, normalise_database_url
 from ipcp_api.db import embedded
 from ipcp_api.db.migrations import upgrade
@@ -139,15 +140,20 @@ async def session(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterat
         yield session
 
 
+@pytest.fixture(scope="session")
+def base_app(settings: Settings) -> Any:
+    """One app for the session (building one takes ~0.5 s); each test gives it its own
+    transaction-bound sessionmaker and a fresh login throttle."""
+    return create_app(settings)
+
+
 @pytest.fixture
-def app(
-    settings: Settings, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
-) -> Any:
-    app = create_app(settings)
-    app.state.engine = engine
-    app.state.sessionmaker = sessionmaker
-    app.state.shutting_down = False
-    return app
+def app(base_app: Any, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]) -> Any:
+    base_app.state.engine = engine
+    base_app.state.sessionmaker = sessionmaker
+    base_app.state.shutting_down = False
+    base_app.state.login_throttle = LoginThrottle()
+    return base_app
 
 
 @pytest.fixture

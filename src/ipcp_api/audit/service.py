@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ipcp_api.auth.actor import Actor
+from ipcp_api.auth.actor import SYSTEM_USER_ID, Actor
 from ipcp_api.common.pagination import ListParams, Sort, SortField, fetch_page
 from ipcp_api.enums import AuditAction
 from ipcp_api.models import AuditEvent
@@ -62,7 +62,7 @@ def record(
         if not changes:
             return None
     event = AuditEvent(
-        user_id=actor.user_id if actor is not None else None,
+        user_id=actor.user_id if actor is not None and actor.user_id != SYSTEM_USER_ID else None,
         action=action.value,
         entity=_entity(obj),
         entity_id=obj.id,
@@ -107,7 +107,9 @@ def updated_hidden(
     if event is None:
         session.add(
             AuditEvent(
-                user_id=actor.user_id if actor is not None else None,
+                user_id=actor.user_id
+                if actor is not None and actor.user_id != SYSTEM_USER_ID
+                else None,
                 action=AuditAction.update.value,
                 entity=_entity(obj),
                 entity_id=obj.id,

@@ -1,0 +1,204 @@
+"""Load the demo data set (``demo.json``) through the services, so every rule applies to it.
+
+Idempotent: each framework, partner, programme, project and user is looked up by its natural
+key (code, username) first and left alone when it exists, so a second run changes nothing.
+A programme is created as a draft and walked through the workflow to its status; only its
+``approved_on`` (which the server sets to the day of approval) is then set to the demo's
+illustrative date, with an audit row saying so.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from importlib import resources
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ipcp_api.audit import service as audit
+from ipcp_api.auth.actor import SYSTEM_USER_ID, Actor
+from ipcp_api.config import Settings
+from ipcp_api.db.session import make_engine, make_sessionmaker
+from ipcp_api.enums import ProgrammeStatus, Role
+from ipcp_api.frameworks import service as framework_service
+from ipcp_api.frameworks.schemas import FrameworkCreate
+from ipcp_api.milestones import service as milestone_service
+from ipcp_api.milestones.schemas import MilestoneCreate
+from ipcp_api.models import Framework, Partner, Pillar, Programme, User
+from ipcp_api.partners import service as partner_service
+from ipcp_api.partners.schemas import PartnerCreate
+from ipcp_api.programmes import service as programme_service
+from ipcp_api.programmes.schemas import ProgrammeCreate, ProgrammePatch
+from ipcp_api.projects import service as project_service
+from ipcp_api.projects.schemas import ProjectCreate
+from ipcp_api.users import service as user_service
+from ipcp_api.users.schemas import UserCreate
+
+# The path from draft to each status, one allowed transition at a time.
+WORKFLOW: dict[str, list[str]] = {
+    "draft": [],
+    "submitted": ["submitted"],
+    "approved": ["submitted", "approved"],
+    "active": ["submitted", "approved", "active"],
+    "completed": ["submitted", "approved", "active", "completed"],
+    "cancelled": ["cancelled"],
+}
+# The loader acts as an administrator that is not a stored user: its audit rows name no user.
+LOADER = Actor(user_id=SYSTEM_USER_ID, username="demo-loader", role=Role.admin, partner_id=None)
+
+
+@dataclass
+class Result:
+    created: dict[str, int] = field(default_factory=dict)
+    users: list[dict[str, Any]] = field(default_factory=list)
+
+    def count(self, what: str) -> None:
+        self.created[what] = self.created.get(what, 0) + 1
+
+
+def data() -> dict[str, Any]:
+    text = resources.files("ipcp_api.demo").joinpath("demo.json").read_text(encoding="utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+async def _by_code(session: AsyncSession, model: Any, code: str) -> Any:
+    return await session.scalar(select(model).where(model.code == code))
+
+
+async def load(session: AsyncSession, dataset: dict[str, Any] | None = None) -> Result:
+    """Create whatever of the demo data set is missing; flush, never commit."""
+    dataset = dataset or data()
+    result = Result()
+    actor = LOADER
+    frameworks: dict[str, int] = {}
+    for item in dataset["frameworks"]:
+        existing = await _by_code(session, Framework, item["code"])
+        if existing is None:
+            existing = await framework_service.create_framework(
+                session, actor, FrameworkCreate.model_validate(item)
+            )
+            result.count("frameworks")
+        frameworks[item["code"]] = existing.id
+
+    partners: dict[str, int] = {}
+    for item in dataset["partners"]:
+        existing = await _by_code(session, Partner, item["code"])
+        if existing is None:
+            body = {k: v for k, v in item.items() if k != "memberships"}
+            body["memberships"] = [
+                {
+                    "framework_id": frameworks[m["framework"]],
+                    "joined_on": m["joined_on"],
+                    "note": m["note"],
+                }
+                for m in item["memberships"]
+            ]
+            existing = await partner_service.create_partner(
+                session, actor, PartnerCreate.model_validate(body)
+            )
+            result.count("partners")
+        partners[item["code"]] = existing.id
+
+    pillars = {p.code: p.id for p in (await session.scalars(select(Pillar))).all()}
+    for item in dataset["programmes"]:
+        if await _by_code(session, Programme, item["code"]) is not None:
+            continue
+        await _programme(session, actor, item, partners[item["partner"]], pillars, result)
+
+    for item in dataset["users"]:
+        if await session.scalar(select(User).where(User.username == item["username"])):
+            continue
+        partner_id = partners[item["partner"]] if item["partner"] else None
+        await user_service.create_user(
+            session,
+            actor,
+            UserCreate.model_validate(
+                {
+                    "username": item["username"],
+                    "password": item["password"],
+                    "role": item["role"],
+                    "partner_id": partner_id,
+                }
+            ),
+        )
+        result.count("users")
+    result.users = [
+        {k: item[k] for k in ("username", "password", "role", "partner")}
+        for item in dataset["users"]
+    ]
+    return result
+
+
+async def _programme(
+    session: AsyncSession,
+    actor: Actor,
+    item: dict[str, Any],
+    partner_id: int,
+    pillars: dict[str, int],
+    result: Result,
+) -> None:
+    body = {k: item[k] for k in ("code", "title", "kind", "starts_on", "ends_on", "description")}
+    body["partner_id"] = partner_id
+    programme = await programme_service.create_programme(
+        session, actor, ProgrammeCreate.model_validate(body)
+    )
+    result.count("programmes")
+    for project_item in item["projects"]:
+        project_body = {
+            k: project_item[k]
+            for k in ("code", "title", "starts_on", "ends_on", "status", "areas", "lead")
+        }
+        project_body["description"] = project_item["description"]
+        project_body["programme_id"] = programme.id
+        project_body["pillar_id"] = pillars[project_item["pillar"]]
+        project = await project_service.create_project(
+            session, actor, ProjectCreate.model_validate(project_body)
+        )
+        result.count("projects")
+        for milestone_item in project_item["milestones"]:
+            await milestone_service.create_milestone(
+                session,
+                actor,
+                MilestoneCreate.model_validate({**milestone_item, "project_id": project.id}),
+            )
+            result.count("milestones")
+    for status in WORKFLOW[item["status"]]:
+        programme = await programme_service.update_programme(
+            session,
+            actor,
+            programme.id,
+            ProgrammePatch.model_validate({"status": status}),
+            if_match=None,
+        )
+    approved_on = item.get("approved_on")
+    if approved_on and programme.approved_on is not None:
+        before = audit.snapshot(programme)
+        programme.approved_on = date.fromisoformat(approved_on)
+        await session.flush()
+        audit.updated(session, actor, programme, before)
+    assert ProgrammeStatus(programme.status).value == item["status"]
+
+
+async def seed_demo(settings: Settings) -> Result:
+    engine = make_engine(settings)
+    try:
+        async with make_sessionmaker(engine)() as session, session.begin():
+            return await load(session)
+    finally:
+        await engine.dispose()
+
+
+def describe(result: Result) -> list[str]:
+    made = ", ".join(f"{n} {what}" for what, n in result.created.items()) or "nothing new"
+    lines = [
+        f"demo data: {made}",
+        "demo accounts (DEMO ONLY — never use these passwords for real):",
+    ]
+    for user in result.users:
+        partner = f" for {user['partner']}" if user["partner"] else ""
+        lines.append(f"  {user['username']:<16} {user['password']:<26} {user['role']}{partner}")
+    return lines
