@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Numeric, and_, case, cast, func, literal, not_
+from sqlalchemy import BigInteger, ColumnElement, Numeric, and_, case, cast, func, literal, not_
 
 LATE_AFTER_DAYS = 30
 PLACES = 4
@@ -56,40 +56,108 @@ def overdue(c: MilestoneCols, as_of: Any) -> ColumnElement[bool]:
     return and_(counted(c), c.due_on < as_of, not_(func.coalesce(done_by(c, as_of), False)))
 
 
+PARTIALS = (
+    "weight_total",
+    "done_weight",
+    "due_weight",
+    "milestones",
+    "milestones_done",
+    "milestones_overdue",
+    "worst_overdue_days",
+)
+"""The additive pieces a summary is made of: sums, counts and one maximum."""
+
+
+def partial_columns(c: MilestoneCols, as_of: Any) -> dict[str, ColumnElement[Any]]:
+    """Aggregates over milestone rows that add up across sets (keys: ``PARTIALS``).
+
+    Group milestones by project with these, then ``rollup_columns`` over the project rows
+    gives the figures of any union of projects (pillar, programme, partner, portfolio)
+    without going back to the milestones.
+    """
+    is_counted = counted(c)
+    done = and_(is_counted, done_by(c, as_of))
+    late = overdue(c, as_of)
+    return {
+        "weight_total": func.coalesce(func.sum(c.weight).filter(is_counted), 0),
+        "done_weight": func.coalesce(func.sum(c.weight).filter(done), 0),
+        "due_weight": func.coalesce(
+            func.sum(c.weight).filter(and_(is_counted, c.due_on <= as_of)), 0
+        ),
+        "milestones": func.count(c.milestone_id).filter(is_counted),
+        "milestones_done": func.count(c.milestone_id).filter(done),
+        "milestones_overdue": func.count(c.milestone_id).filter(late),
+        "worst_overdue_days": func.max(as_of - c.due_on).filter(late),
+    }
+
+
+def rollup_columns(source: Any) -> dict[str, ColumnElement[Any]]:
+    """``summary_columns`` of the union of rows that carry ``PARTIALS`` (e.g. one per project).
+
+    ``source`` is a subquery/CTE (anything with ``.c``); rows with NULL partials (from an
+    outer join) count as empty sets.
+    """
+    c = source.c
+    return figures(
+        weight_total=func.coalesce(func.sum(c.weight_total), 0),
+        done_weight=func.coalesce(func.sum(c.done_weight), 0),
+        due_weight=func.coalesce(func.sum(c.due_weight), 0),
+        milestones=cast(func.coalesce(func.sum(c.milestones), 0), BigInteger),
+        milestones_done=cast(func.coalesce(func.sum(c.milestones_done), 0), BigInteger),
+        milestones_overdue=cast(func.coalesce(func.sum(c.milestones_overdue), 0), BigInteger),
+        worst_overdue_days=func.max(c.worst_overdue_days),
+    )
+
+
+def figures(
+    *,
+    weight_total: Any,
+    done_weight: Any,
+    due_weight: Any,
+    milestones: Any,
+    milestones_done: Any,
+    milestones_overdue: Any,
+    worst_overdue_days: Any,
+) -> dict[str, ColumnElement[Any]]:
+    """The summary fields from the partial aggregates of a set of milestones.
+
+    Keys: milestones, milestones_done, milestones_overdue, progress, expected_progress,
+    variance, schedule. With W = 0 the fractions are NULL and the schedule ``not_planned``.
+    """
+    weight = func.nullif(weight_total, 0)
+    progress = cast(done_weight, Numeric) / weight
+    expected = cast(due_weight, Numeric) / weight
+    schedule = case(
+        (func.coalesce(weight_total, 0) == 0, literal("not_planned")),
+        (milestones_done == milestones, literal("complete")),
+        (worst_overdue_days > LATE_AFTER_DAYS, literal("late")),
+        (milestones_overdue > 0, literal("behind")),
+        else_=literal("on_track"),
+    )
+    return {
+        "milestones": milestones,
+        "milestones_done": milestones_done,
+        "milestones_overdue": milestones_overdue,
+        "progress": func.round(progress, PLACES),
+        "expected_progress": func.round(expected, PLACES),
+        "variance": func.round(progress - expected, PLACES),
+        "schedule": schedule,
+    }
+
+
 def summary_columns(c: MilestoneCols, as_of: Any) -> dict[str, ColumnElement[Any]]:
     """Aggregates over a set of milestone rows (LEFT-joined rows with NULLs count as none).
 
     Keys: milestones, milestones_done, milestones_overdue, progress, expected_progress,
     variance, schedule.
     """
-    is_counted = counted(c)
-    weight_total = func.sum(c.weight).filter(is_counted)
-    done = and_(is_counted, done_by(c, as_of))
-    late = overdue(c, as_of)
-    done_weight = func.sum(c.weight).filter(done)
-    due_weight = func.sum(c.weight).filter(and_(is_counted, c.due_on <= as_of))
-    n_counted = func.count(c.milestone_id).filter(is_counted)
-    n_done = func.count(c.milestone_id).filter(done)
-    n_overdue = func.count(c.milestone_id).filter(late)
-    worst = func.max(as_of - c.due_on).filter(late)
-    progress = cast(func.coalesce(done_weight, 0), Numeric) / func.nullif(weight_total, 0)
-    expected = cast(func.coalesce(due_weight, 0), Numeric) / func.nullif(weight_total, 0)
-    schedule = case(
-        (func.coalesce(weight_total, 0) == 0, literal("not_planned")),
-        (n_done == n_counted, literal("complete")),
-        (worst > LATE_AFTER_DAYS, literal("late")),
-        (n_overdue > 0, literal("behind")),
-        else_=literal("on_track"),
-    )
-    return {
-        "milestones": n_counted,
-        "milestones_done": n_done,
-        "milestones_overdue": n_overdue,
-        "progress": func.round(progress, PLACES),
-        "expected_progress": func.round(expected, PLACES),
-        "variance": func.round(progress - expected, PLACES),
-        "schedule": schedule,
-    }
+    return figures(**partial_columns(c, as_of))
+
+
+def next_due_on(c: MilestoneCols, as_of: Any) -> ColumnElement[Any]:
+    """Aggregate: the earliest ``due_on >= as_of`` among counted milestones not done by then."""
+    open_ = and_(counted(c), c.due_on >= as_of, not_(func.coalesce(done_by(c, as_of), False)))
+    return func.min(c.due_on).filter(open_)
 
 
 def from_models(milestone: Any, project: Any) -> MilestoneCols:

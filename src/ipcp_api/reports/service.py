@@ -1,0 +1,539 @@
+"""Progress reports, computed in PostgreSQL in a fixed number of statements.
+
+Every report works in two stages inside one statement:
+
+1. The milestones are aggregated into additive partials (``metrics.partial_columns``:
+   weights, counts, the worst overdue days): per project for the programme report
+   (``_project_partials``, which also gives ``next_due_on``), per (programme, pillar) for
+   the partner report and the portfolio (``_cells``).
+2. ``GROUPING SETS`` over those rows (``metrics.rollup_columns``) give, in the same
+   statement, the rows of the report (projects / programmes / partners), every pillar and the
+   summary. Pillars come from the ``pillars`` table joined *outward*, so a pillar with no
+   project still gets its row (zeros, nulls, ``not_planned``); likewise a programme with no
+   project in the partner report and the portfolio.
+
+The milestone lists of a programme (overdue, upcoming) are one more statement, and the header
+(the programme or partner, scoped to the caller, 404 otherwise) one before them. So a
+programme report is 3 statements, a partner report 2 and the portfolio 1, whatever the size.
+
+The reports are returned as plain JSON-ready dicts (shaped exactly like ``schemas``, which
+document them and which the tests validate every response against): a programme of 100,000
+milestones has thousands of rows, and building pydantic objects for them cost more than the
+SQL. Fractions arrive from PostgreSQL already rounded, as float8.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import (
+    CTE,
+    BigInteger,
+    ColumnElement,
+    Date,
+    Float,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    func,
+    join,
+    literal_column,
+    not_,
+    or_,
+    select,
+    text,
+    true,
+    tuple_,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Executable
+
+from ipcp_api.auth.actor import Actor
+from ipcp_api.common import metrics
+from ipcp_api.common.http import in_id_range
+from ipcp_api.enums import ProgrammeStatus
+from ipcp_api.errors import NotFound
+from ipcp_api.models import FrameworkMembership, Milestone, Partner, Pillar, Programme, Project
+
+UPCOMING_DAYS = 30
+Report = dict[str, Any]
+"""A report as JSON-ready data, shaped as ``schemas.ProgrammeReport`` (and the others)."""
+FIGURES = (
+    "milestones",
+    "milestones_done",
+    "milestones_overdue",
+    "progress",
+    "expected_progress",
+    "variance",
+    "schedule",
+)
+SUMMARY_FIELDS = ("projects", *FIGURES)
+"""The summary fields, in the order API.md lists them (also the CSV column order)."""
+
+_FRACTIONS = ("progress", "expected_progress", "variance")
+_EMPTY_GROUPING_SET = text("()")
+_NOT_IN_PROJECT_ROWS = ("level", "pillar_code", "pillar_name", "pillar_position")
+_EPOCH = date(2000, 1, 1)
+
+
+# --- building blocks -------------------------------------------------------------------------
+
+
+def _as_of(value: date) -> ColumnElement[date]:
+    """``as_of`` in SQL, as ``DATE '2000-01-01' + <days>``.
+
+    Why not a date parameter: asyncpg sends 9999-12-31 and 0001-01-01 (``date.max`` and
+    ``date.min``) as +/-infinity, which date arithmetic refuses; and a text parameter cast
+    to date is only *stable*, so PostgreSQL would evaluate the cast again for every row (it
+    made the portfolio twice as slow). Date + integer is immutable: folded to a constant.
+    """
+    days = bindparam("as_of_days", (value - _EPOCH).days, type_=Integer)
+    return (literal_column(f"DATE '{_EPOCH.isoformat()}'", Date) + days).self_group()
+
+
+def _project_partials(as_of: ColumnElement[date], programme_id: int) -> CTE:
+    """One row per project of the programme.
+
+    Each project's milestones are aggregated in a LATERAL subquery, which PostgreSQL runs as
+    one range scan of ``milestones (project_id, due_on, id)`` per project: the cost follows
+    the size of the programme, not of the database (a plain join would let the planner scan
+    every milestone of every programme once the programme is big).
+    """
+    c = metrics.from_models(Milestone, Project)
+    aggregates = {
+        **metrics.partial_columns(c, as_of),
+        "next_due_on": metrics.next_due_on(c, as_of),
+    }
+    per_project = (
+        select(*(column.label(name) for name, column in aggregates.items()))
+        .where(Milestone.project_id == Project.id)
+        .correlate(Project)
+        .lateral("milestone_partials")
+    )
+    return (
+        select(
+            Project.id,
+            Project.pillar_id,
+            Project.code,
+            Project.title,
+            Project.status,
+            *per_project.c,
+        )
+        .join(per_project, true())
+        .where(Project.programme_id == programme_id)
+        .cte("project_partials")
+    )
+
+
+def _cells(as_of: ColumnElement[date], projects_of: Select[Any]) -> CTE:
+    """One row per (programme, pillar) that has projects: their count and partial aggregates.
+
+    For the partner and portfolio reports, which need no per-project rows: grouping the
+    milestones straight into these few cells is much cheaper than one group per project
+    when a report spans many programmes. Projects are counted apart, so a project with no
+    milestone still counts.
+    """
+    c = metrics.from_models(Milestone, Project)
+    in_report = Project.programme_id.in_(projects_of)
+    weights = (
+        select(
+            Project.programme_id,
+            Project.pillar_id,
+            *(column.label(name) for name, column in metrics.partial_columns(c, as_of).items()),
+        )
+        .join(Milestone, Milestone.project_id == Project.id)
+        .where(in_report)
+        .group_by(Project.programme_id, Project.pillar_id)
+        .subquery("cell_milestones")
+    )
+    counts = (
+        select(Project.programme_id, Project.pillar_id, func.count().label("projects"))
+        .where(in_report)
+        .group_by(Project.programme_id, Project.pillar_id)
+        .subquery("cell_projects")
+    )
+    return (
+        select(
+            counts.c.programme_id,
+            counts.c.pillar_id,
+            counts.c.projects,
+            *(weights.c[name] for name in metrics.PARTIALS),
+        )
+        .outerjoin(
+            weights,
+            and_(
+                weights.c.programme_id == counts.c.programme_id,
+                weights.c.pillar_id == counts.c.pillar_id,
+            ),
+        )
+        .cte("cells")
+    )
+
+
+def _figures(source: CTE, projects: ColumnElement[Any]) -> list[ColumnElement[Any]]:
+    """``projects`` and the summary figures of the rows of ``source`` in each group."""
+    figures = metrics.rollup_columns(source)
+    for name in _FRACTIONS:
+        figures[name] = cast(figures[name], Float)
+    return [
+        projects.label("projects"),
+        *(figures[name].label(name) for name in FIGURES),
+    ]
+
+
+def _summary(row: Any) -> dict[str, Any]:
+    return {
+        "projects": row["projects"],
+        "milestones": row["milestones"],
+        "milestones_done": row["milestones_done"],
+        "milestones_overdue": row["milestones_overdue"],
+        "progress": row["progress"],
+        "expected_progress": row["expected_progress"],
+        "variance": row["variance"],
+        "schedule": row["schedule"],
+    }
+
+
+def _pillar_row(row: Any) -> dict[str, Any]:
+    return {
+        "pillar": {"id": row["pillar_id"], "code": row["pillar_code"], "name": row["pillar_name"]},
+        **_summary(row),
+    }
+
+
+_PILLAR_COLUMNS = (
+    Pillar.id.label("pillar_id"),
+    Pillar.code.label("pillar_code"),
+    Pillar.name.label("pillar_name"),
+    Pillar.position.label("pillar_position"),
+)
+
+
+def _pillar_set() -> Any:
+    return tuple_(Pillar.id, Pillar.code, Pillar.name, Pillar.position)
+
+
+def _split(rows: Iterable[Any], levels: Sequence[int]) -> list[list[Any]]:
+    """Rows by their ``level`` (the GROUPING() bitmask), in the order of ``levels``."""
+    out: dict[int, list[Any]] = {level: [] for level in levels}
+    for row in rows:
+        out[row["level"]].append(row)
+    return [out[level] for level in levels]
+
+
+async def _execute(session: AsyncSession, stmt: Executable) -> list[dict[str, Any]]:
+    """The rows of a Core statement as dicts, on the session's connection and transaction.
+
+    Skips the ORM's result machinery and Row attribute lookups, which for a report of
+    thousands of rows cost more than the query itself.
+    """
+    connection = await session.connection()
+    result = await connection.execute(stmt)
+    keys = tuple(map(str, result.keys()))  # plain str: orjson refuses str subclasses
+    return [dict(zip(keys, row, strict=True)) for row in result]
+
+
+def _in_scope(actor: Actor, partner_id: Any) -> ColumnElement[bool]:
+    scope = actor.partner_scope
+    return partner_id == scope if scope is not None else true()
+
+
+# --- programme report --------------------------------------------------------------------------
+
+
+async def programme_report(
+    session: AsyncSession, actor: Actor, programme_id: int, *, as_of: date
+) -> Report:
+    if not in_id_range(programme_id):
+        raise NotFound(f"programme {programme_id} does not exist")
+    headers = await _execute(
+        session,
+        select(
+            Programme.id,
+            Programme.code,
+            Programme.title,
+            Programme.status,
+            Programme.starts_on,
+            Programme.ends_on,
+            Partner.id.label("partner_id"),
+            Partner.code.label("partner_code"),
+            Partner.name.label("partner_name"),
+        )
+        .join(Partner, Partner.id == Programme.partner_id)
+        .where(Programme.id == programme_id, _in_scope(actor, Programme.partner_id)),
+    )
+    if not headers:
+        raise NotFound(f"programme {programme_id} does not exist")
+    header = headers[0]
+
+    at = _as_of(as_of)
+    pp = _project_partials(at, programme_id)
+    # The project's pillar is the pillar of its group (``pillar_id`` below).
+    project_set = (pp.c.id, pp.c.code, pp.c.title, pp.c.status, pp.c.next_due_on)
+    # GROUPING(pillar, project): 0 = a project, 1 = a pillar, 3 = the whole programme.
+    level = func.grouping(Pillar.id, pp.c.id)
+    # The columns of a project row in the order of the response; the rest is removed below.
+    rows = await _execute(
+        session,
+        select(
+            level.label("level"),
+            Pillar.code.label("pillar_code"),
+            Pillar.name.label("pillar_name"),
+            Pillar.position.label("pillar_position"),
+            pp.c.id,
+            pp.c.code,
+            pp.c.title,
+            Pillar.id.label("pillar_id"),
+            pp.c.status,
+            *_figures(pp, func.count(pp.c.id)),
+            pp.c.next_due_on,
+        )
+        .select_from(Pillar)
+        .outerjoin(pp, pp.c.pillar_id == Pillar.id)
+        .group_by(
+            func.grouping_sets(
+                tuple_(Pillar.id, Pillar.code, Pillar.name, Pillar.position, *project_set),
+                _pillar_set(),
+                _EMPTY_GROUPING_SET,
+            )
+        )
+        # A pillar with no project yields a "project" group with no project: drop it.
+        .having(or_(level != 0, pp.c.id.is_not(None)))
+        .order_by(level, Pillar.position, Pillar.id, pp.c.code, pp.c.id),
+    )
+    project_rows, pillar_rows, total = _split(rows, (0, 1, 3))
+    for row in project_rows:
+        for name in _NOT_IN_PROJECT_ROWS:
+            del row[name]
+
+    c = metrics.from_models(Milestone, Project)
+    until = at + UPCOMING_DAYS
+    still_open = and_(metrics.counted(c), not_(func.coalesce(metrics.done_by(c, at), False)))
+    listed = await _execute(
+        session,
+        select(
+            Milestone.id.label("milestone_id"),
+            Milestone.project_id,
+            Milestone.title,
+            Milestone.due_on,
+            (at - Milestone.due_on).label("days_overdue"),
+        )
+        .join(Project, Project.id == Milestone.project_id)
+        .where(
+            Project.programme_id == programme_id,
+            or_(
+                metrics.overdue(c, at),
+                and_(still_open, Milestone.due_on > at, Milestone.due_on <= until),
+            ),
+        )
+        .order_by(Milestone.due_on, Milestone.id),
+    )
+
+    # Both lists are ordered by due date (then id); overdue ones are due before as_of.
+    overdue = [row for row in listed if row["due_on"] < as_of]
+    upcoming = listed[len(overdue) :]
+    for row in upcoming:
+        del row["days_overdue"]
+    return {
+        "as_of": as_of,
+        "programme": {
+            "id": header["id"],
+            "code": header["code"],
+            "title": header["title"],
+            "status": header["status"],
+            "starts_on": header["starts_on"],
+            "ends_on": header["ends_on"],
+            "partner": {
+                "id": header["partner_id"],
+                "code": header["partner_code"],
+                "name": header["partner_name"],
+            },
+        },
+        "summary": _summary(total[0]),
+        "pillars": [_pillar_row(row) for row in pillar_rows],
+        "projects": project_rows,
+        "overdue": overdue,
+        "upcoming": upcoming,
+    }
+
+
+# --- partner report ----------------------------------------------------------------------------
+
+
+async def partner_report(
+    session: AsyncSession, actor: Actor, partner_id: int, *, as_of: date
+) -> Report:
+    if not in_id_range(partner_id):
+        raise NotFound(f"partner {partner_id} does not exist")
+    partners = await _execute(
+        session,
+        select(Partner.id, Partner.code, Partner.name).where(
+            Partner.id == partner_id, _in_scope(actor, Partner.id)
+        ),
+    )
+    if not partners:
+        raise NotFound(f"partner {partner_id} does not exist")
+    partner = partners[0]
+
+    at = _as_of(as_of)
+    programmes = (
+        select(Programme.id, Programme.code, Programme.title, Programme.status, Programme.starts_on)
+        .where(Programme.partner_id == partner_id)
+        .subquery("programme")
+    )
+    cells = _cells(at, select(programmes.c.id))
+    programme_set = tuple_(
+        programmes.c.id,
+        programmes.c.code,
+        programmes.c.title,
+        programmes.c.status,
+        programmes.c.starts_on,
+    )
+    # GROUPING(programme, pillar): 1 = a programme, 2 = a pillar, 3 = the partner.
+    level = func.grouping(programmes.c.id, Pillar.id)
+    source = join(
+        Pillar,
+        programmes.outerjoin(cells, cells.c.programme_id == programmes.c.id),
+        cells.c.pillar_id == Pillar.id,
+        full=True,
+    )
+    rows = await _execute(
+        session,
+        select(
+            level.label("level"),
+            *_PILLAR_COLUMNS,
+            programmes.c.id.label("programme_id"),
+            programmes.c.code.label("programme_code"),
+            programmes.c.title.label("programme_title"),
+            programmes.c.status.label("programme_status"),
+            *_figures(cells, cast(func.coalesce(func.sum(cells.c.projects), 0), BigInteger)),
+        )
+        .select_from(source)
+        .group_by(func.grouping_sets(programme_set, _pillar_set(), _EMPTY_GROUPING_SET))
+        # The outer join also yields the groups "no programme" and "no pillar": drop them.
+        .having(
+            or_(
+                level == 3,
+                and_(level == 1, programmes.c.id.is_not(None)),
+                and_(level == 2, Pillar.id.is_not(None)),
+            )
+        )
+        .order_by(
+            level,
+            programmes.c.starts_on,
+            programmes.c.code,
+            Pillar.position,
+            Pillar.id,
+        ),
+    )
+    programme_rows, pillar_rows, total = _split(rows, (1, 2, 3))
+    return {
+        "as_of": as_of,
+        "partner": {"id": partner["id"], "code": partner["code"], "name": partner["name"]},
+        "summary": _summary(total[0]),
+        "pillars": [_pillar_row(row) for row in pillar_rows],
+        "programmes": [
+            {
+                "programme": {
+                    "id": row["programme_id"],
+                    "code": row["programme_code"],
+                    "title": row["programme_title"],
+                    "status": row["programme_status"],
+                },
+                **_summary(row),
+            }
+            for row in programme_rows
+        ],
+    }
+
+
+# --- portfolio ---------------------------------------------------------------------------------
+
+
+async def portfolio_report(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    as_of: date,
+    framework_id: int | None = None,
+    status: ProgrammeStatus | None = None,
+) -> Report:
+    conditions: list[ColumnElement[bool]] = [_in_scope(actor, Programme.partner_id)]
+    if status is not None:
+        conditions.append(Programme.status == status.value)
+    if framework_id is not None:
+        conditions.append(
+            exists().where(
+                FrameworkMembership.partner_id == Programme.partner_id,
+                FrameworkMembership.framework_id == framework_id,
+            )
+        )
+    at = _as_of(as_of)
+    programmes = (
+        select(
+            Programme.id,
+            Programme.partner_id,
+            Partner.code.label("partner_code"),
+            Partner.name.label("partner_name"),
+        )
+        .join(Partner, Partner.id == Programme.partner_id)
+        .where(*conditions)
+        .subquery("programme")
+    )
+    cells = _cells(at, select(programmes.c.id))
+    partner_set = tuple_(
+        programmes.c.partner_id, programmes.c.partner_code, programmes.c.partner_name
+    )
+    # GROUPING(partner, pillar): 1 = a partner, 2 = a pillar, 3 = the portfolio.
+    level = func.grouping(programmes.c.partner_id, Pillar.id)
+    source = join(
+        Pillar,
+        programmes.outerjoin(cells, cells.c.programme_id == programmes.c.id),
+        cells.c.pillar_id == Pillar.id,
+        full=True,
+    )
+    rows = await _execute(
+        session,
+        select(
+            level.label("level"),
+            *_PILLAR_COLUMNS,
+            programmes.c.partner_id,
+            programmes.c.partner_code,
+            programmes.c.partner_name,
+            func.count(programmes.c.id.distinct()).label("programmes"),
+            *_figures(cells, cast(func.coalesce(func.sum(cells.c.projects), 0), BigInteger)),
+        )
+        .select_from(source)
+        .group_by(func.grouping_sets(partner_set, _pillar_set(), _EMPTY_GROUPING_SET))
+        .having(
+            or_(
+                level == 3,
+                and_(level == 1, programmes.c.partner_id.is_not(None)),
+                and_(level == 2, Pillar.id.is_not(None)),
+            )
+        )
+        .order_by(level, programmes.c.partner_code, Pillar.position, Pillar.id),
+    )
+    partner_rows, pillar_rows, total = _split(rows, (1, 2, 3))
+    return {
+        "as_of": as_of,
+        "summary": _summary(total[0]),
+        "pillars": [_pillar_row(row) for row in pillar_rows],
+        "partners": [
+            {
+                "partner": {
+                    "id": row["partner_id"],
+                    "code": row["partner_code"],
+                    "name": row["partner_name"],
+                },
+                "programmes": row["programmes"],
+                **_summary(row),
+            }
+            for row in partner_rows
+        ],
+    }
