@@ -34,7 +34,8 @@ def _routes() -> list[tuple[str, str]]:
     for context in iter_route_contexts(app.router.routes):
         route = context.route
         path = context.path
-        if isinstance(route, APIRoute) and path.startswith("/api/v1/"):
+        # Routes outside the document only refuse (405, e.g. PATCH /users/me): not API routes.
+        if isinstance(route, APIRoute) and route.include_in_schema and path.startswith("/api/v1/"):
             for method in context.methods or route.methods:
                 found.add((method, path))
     return sorted(found)

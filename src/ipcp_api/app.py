@@ -19,7 +19,10 @@ from ipcp_api.docs import TAGS, install_docs
 from ipcp_api.errors import install_handlers
 from ipcp_api.health.router import router as health_router
 from ipcp_api.logs import configure_logging
+from ipcp_api.metrics import MetricsMiddleware, worker_exiting
+from ipcp_api.metrics import router as metrics_router
 from ipcp_api.middleware import RequestContextMiddleware
+from ipcp_api.openapi import install_openapi
 
 DESCRIPTION = """
 Tracks international partnership and cooperation programmes — such as NATO's Individual
@@ -49,6 +52,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         app.state.shutting_down = True
+        worker_exiting()
         if owns_engine:
             await app.state.engine.dispose()
             app.state.engine = None
@@ -77,7 +81,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.login_throttle = LoginThrottle()
     install_handlers(app)
     install_docs(app)
+    install_openapi(app)
     app.include_router(health_router)
+    app.include_router(metrics_router)
     app.include_router(build_router())
     app.add_middleware(RequestContextMiddleware)
+    # outermost: also counts what RequestContextMiddleware answers itself (413)
+    app.add_middleware(MetricsMiddleware)
     return app

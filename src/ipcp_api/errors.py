@@ -11,11 +11,12 @@ import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict
+from fastapi.routing import iter_route_contexts
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 
 from ipcp_api.db.base import Base
 
@@ -31,15 +32,18 @@ class ErrorItem(BaseModel):
 
 
 class Problem(BaseModel):
-    """RFC 9457 problem details."""
+    """RFC 9457 problem details, sent as ``application/problem+json``."""
 
     model_config = ConfigDict(extra="allow")
 
-    type: str = "about:blank"
-    title: str
-    status: int
-    detail: str
-    errors: list[ErrorItem] | None = None
+    type: str = Field(description="`about:blank`: the status code says it all.")
+    title: str = Field(description="The status code's phrase.")
+    status: int = Field(ge=400, le=599)
+    detail: str = Field(description="What went wrong, for a person to read.")
+    # Sent only with 422 (absent otherwise, never null).
+    errors: list[ErrorItem] | SkipJsonSchema[None] = Field(
+        default=None, description="Validation errors (422 only): one per invalid input."
+    )
 
 
 class ApiError(Exception):
@@ -194,7 +198,10 @@ def from_db_error(exc: sa_exc.DBAPIError, *, deleting: bool = False) -> ApiError
         return Unavailable("the request took too long; try again shortly")
     if exc.connection_invalidated or isinstance(error, OSError | asyncpg.InterfaceError):
         return Unavailable()
-    if sqlstate is not None and sqlstate.startswith(("08", "53", "57")):
+    # 08 connection, 53 resources (too many connections), 57 shutdown/operator intervention;
+    # 28 and 3D: the server refuses this service's role or database (a rotated password, a
+    # database being restored) — the service is unavailable, not broken: 503, never 500.
+    if sqlstate is not None and sqlstate.startswith(("08", "28", "3D", "53", "57")):
         return Unavailable()
     raise exc
 
@@ -222,12 +229,31 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return errors
 
 
+async def method_not_allowed() -> None:
+    """The endpoint of a route that only refuses (405).
+
+    ``/users/me`` also matches ``/users/{user_id}``: a route with this endpoint, declared
+    first, keeps ``PATCH /users/me`` a 405 rather than a 422 about the id ``me``.
+    """
+    raise StarletteHTTPException(405)
+
+
 def allowed_methods(request: Request) -> list[str]:
-    """Every method some route serves at this path (Starlette's 405 names only the first)."""
+    """Every method some route serves at this path (Starlette's 405 names only the first).
+
+    The first route that matches a method is the one that would serve it, as in routing.
+    """
+    path, root = request.scope["path"], request.scope.get("root_path", "")
+    path = path.removeprefix(root) if root and path.startswith(root) else path
+    routes = [
+        (context, context.methods or set())
+        for context in iter_route_contexts(request.app.router.routes)
+        if (regex := getattr(context, "path_regex", None)) is not None and regex.match(path)
+    ]
     methods = []
     for method in ("DELETE", "GET", "PATCH", "POST", "PUT"):
-        scope = {**request.scope, "method": method}
-        if any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes):
+        first = next((context for context, serves in routes if method in serves), None)
+        if first is not None and first.endpoint is not method_not_allowed:
             methods.append(method)
     return methods
 
@@ -249,6 +275,11 @@ def install_handlers(app: FastAPI) -> None:
         headers = dict(exc.headers or {})
         if exc.status_code == 404 and detail == "Not Found":
             detail = "no such resource"
+        if exc.status_code == 400:
+            # FastAPI's answer to a body it cannot decode at all (not UTF-8, nested too deep,
+            # a broken form): a malformed body is 422 like any other invalid body.
+            msg = "malformed body: it cannot be decoded"
+            return problem(422, f"body: {msg}", errors=[{"loc": ["body"], "msg": msg}])
         if exc.status_code == 405:
             allowed = allowed_methods(request)
             headers["Allow"] = ", ".join(allowed)
@@ -268,10 +299,20 @@ def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(sa_exc.DBAPIError)
     async def _db(_: Request, exc: sa_exc.DBAPIError) -> JSONResponse:
         try:
-            return _render(from_db_error(exc))
+            error = from_db_error(exc)
         except sa_exc.DBAPIError:
             _log.exception("unexpected database error")
             return problem(500, "internal error; it has been logged")
+        if isinstance(error, Unavailable):
+            # the reason, for operators (the driver's message only: no SQL, no parameters)
+            cause = _asyncpg_error(exc)
+            _log.warning(
+                "database unavailable: %s %s: %s",
+                type(cause).__name__,
+                getattr(cause, "sqlstate", None) or "",
+                str(cause).splitlines()[0] if str(cause) else "",
+            )
+        return _render(error)
 
     @app.exception_handler(sa_exc.TimeoutError)
     async def _pool(_: Request, __: sa_exc.TimeoutError) -> JSONResponse:

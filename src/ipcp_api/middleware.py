@@ -6,6 +6,7 @@ import logging
 import re
 import time
 import uuid
+from http import HTTPStatus
 from typing import Any
 
 import orjson
@@ -29,7 +30,8 @@ def _problem_413() -> bytes:
     return orjson.dumps(
         {
             "type": "about:blank",
-            "title": "Content Too Large",
+            # the same title as the 413 raised while streaming (errors.problem's phrase)
+            "title": HTTPStatus(413).phrase,
             "status": 413,
             "detail": f"the request body is over {MAX_BODY_BYTES} bytes",
         }

@@ -251,6 +251,8 @@ async def test_idempotency_key_replays(client: httpx.AsyncClient) -> None:
     assert (await client.get(URL)).json()["total"] == 1
     other = await client.post(URL, json={"code": "IDEM2", "name": "Other"}, headers=headers)
     assert other.status_code == 422
-    too_long = await client.post(URL, json={"code": "X2", "name": "x"}, headers={"Idempotency-Key": "k" * 256})
+    too_long = await client.post(
+        URL, json={"code": "X2", "name": "x"}, headers={"Idempotency-Key": "k" * 256}
+    )
     assert too_long.status_code == 422
     assert (await client.get(URL)).json()["total"] == 1

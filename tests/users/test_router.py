@@ -304,9 +304,9 @@ async def test_me_needs_a_token(anon: httpx.AsyncClient) -> None:
 
 async def test_me_only_supports_get(client: httpx.AsyncClient) -> None:
     response = await client.patch(f"{URL}/me", json={})
-    # "me" is not an id: PATCH /users/me is an invalid id (422), never someone's account
-    assert response.status_code == 422
-    assert response.json()["errors"][0]["loc"] == ["path", "user_id"]
+    # "me" is not an id, never someone's account: /users/me serves GET only (405, Allow: GET)
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET"
 
 
 async def test_ids_and_if_none_match(client: httpx.AsyncClient, factory) -> None:

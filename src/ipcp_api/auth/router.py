@@ -24,7 +24,7 @@ router = APIRouter(prefix="/auth", tags=["auth"])
         " bearer token. Wrong credentials and inactive users get the same 401. After repeated"
         " failures a username is refused for a while with 429 and `Retry-After`."
     ),
-    responses=errors(401, 422, 429),
+    responses=errors(401, 413, 422, 429, 503),
 )
 async def token(
     request: Request,

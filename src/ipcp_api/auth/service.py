@@ -9,7 +9,12 @@ from ipcp_api.models import User
 
 async def authenticate(session: AsyncSession, *, username: str, password: str) -> User | None:
     """The active user with these credentials, or None; the same cost either way."""
-    user = await session.scalar(select(User).where(User.username == username))
+    # No stored username holds NUL (PostgreSQL text cannot); looking one up is a DB error.
+    user = (
+        None
+        if "\x00" in username
+        else await session.scalar(select(User).where(User.username == username))
+    )
     ok = verify_password(password, user.password_hash if user is not None else None)
     if user is None or not ok or not user.active:
         return None

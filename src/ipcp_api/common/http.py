@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+import orjson
 from fastapi import Request, Response
 from fastapi.dependencies.models import Dependant
 
@@ -70,4 +72,18 @@ async def forbid_unknown_query(request: Request) -> None:
             raise Invalid(("query", name), "unknown query parameter")
 
 
-__all__ = ["check_if_match", "etag", "forbid_unknown_query", "not_modified"]
+def json_response(content: Any, *, headers: Mapping[str, str] | None = None) -> Response:
+    """JSON-ready data (dicts from Core rows) written once with orjson.
+
+    For read paths that skip building response models: the route keeps its
+    ``response_model`` for the OpenAPI document, and FastAPI sends a returned ``Response`` as
+    it is. Timestamps come out as pydantic writes them (UTC as ``Z``), so the bytes match.
+    """
+    return Response(
+        orjson.dumps(content, option=orjson.OPT_UTC_Z),
+        headers=dict(headers) if headers else None,
+        media_type="application/json",
+    )
+
+
+__all__ = ["check_if_match", "etag", "forbid_unknown_query", "json_response", "not_modified"]

@@ -26,7 +26,10 @@ Search = Annotated[
 
 
 def sort_query(fields: str, default: str) -> object:
+    # The document lists the accepted values; the service checks them (422 naming `sort`).
+    names = [name.strip() for name in fields.split(",")]
     return Query(
         description=f"Sort field ({fields}); prefix `-` for descending. Default `{default}`.",
         max_length=64,
+        json_schema_extra={"enum": [f"{sign}{name}" for name in names for sign in ("", "-")]},
     )

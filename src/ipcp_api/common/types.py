@@ -15,6 +15,11 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 def _no_nul(value: str) -> str:
     if "\x00" in value:
         raise ValueError("text must not contain the NUL character")
+    try:
+        # JSON may escape half a surrogate pair ("\ud800"): not text, cannot be stored
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("text must be valid Unicode (no unpaired surrogate)") from None
     return value
 
 
@@ -30,7 +35,7 @@ def _iso_date(value: Any) -> Any:
 
 
 Text = Annotated[StrictStr, AfterValidator(_no_nul)]
-"""Any text: a JSON string without NUL, kept exactly as sent (no trimming)."""
+"""Any text: a JSON string without NUL (or unpaired surrogate), kept exactly as sent."""
 
 IsoDate = Annotated[
     date,

@@ -5,10 +5,15 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field
 
-from ipcp_api.common.schemas import InputModel, Page, ResourceRead
+from ipcp_api.common.schemas import InputModel, NotNull, Page, ResourceRead
 from ipcp_api.common.types import IsoDate, Text
 
-FrameworkCode = Annotated[Text, Field(pattern=r"^[A-Z0-9-]{2,16}$", examples=["ICI"])]
+FRAMEWORK_CODE = r"^[A-Z0-9-]{2,16}$"
+# json_schema_extra: a pattern on Text is enforced but would be missing from the document.
+FrameworkCode = Annotated[
+    Text,
+    Field(pattern=FRAMEWORK_CODE, examples=["ICI"], json_schema_extra={"pattern": FRAMEWORK_CODE}),
+]
 FrameworkName = Annotated[
     Text, Field(min_length=1, max_length=200, examples=["Istanbul Cooperation Initiative"])
 ]
@@ -36,8 +41,8 @@ class FrameworkPatch(InputModel):
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"launched_on": "2004-06-28"}]})
 
-    code: FrameworkCode | None = None
-    name: FrameworkName | None = None
+    code: NotNull[FrameworkCode] = None
+    name: NotNull[FrameworkName] = None
     launched_on: IsoDate | None = None
     description: Description | None = None
 

@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from ipcp_api.auth.dependencies import CurrentActor
-from ipcp_api.common.http import etag, not_modified
+from ipcp_api.common.http import etag, json_response, not_modified
 from ipcp_api.common.idempotency import ApiRoute
-from ipcp_api.common.pagination import link_next
-from ipcp_api.common.params import IfMatch, IfNoneMatch, PageParams, ResourceId, sort_query
+from ipcp_api.common.pagination import ListParams, list_params_async, next_link
+from ipcp_api.common.params import IfMatch, IfNoneMatch, ResourceId, sort_query
 from ipcp_api.common.responses import CREATE, DELETE, LIST, READ, UPDATE, errors
 from ipcp_api.common.types import MAX_BIGINT, IsoDate
 from ipcp_api.db.session import SessionDep
@@ -20,6 +20,9 @@ from ipcp_api.milestones.schemas import (
     MilestonePatch,
     MilestoneRead,
 )
+
+# The list's page parameters, resolved without a worker thread (a plain function would be).
+FastPageParams = Annotated[ListParams, Depends(list_params_async)]
 
 router = APIRouter(prefix="/milestones", tags=["milestones"], route_class=ApiRoute)
 
@@ -53,10 +56,9 @@ _RULES = (
 )
 async def list_milestones(
     request: Request,
-    response: Response,
     session: SessionDep,
     actor: CurrentActor,
-    page: PageParams,
+    page: FastPageParams,
     project_id: Annotated[int | None, filter_id("Only this project's milestones.")] = None,
     programme_id: Annotated[
         int | None, filter_id("Only milestones of this programme's projects.")
@@ -72,7 +74,7 @@ async def list_milestones(
         IsoDate | None, Query(description="Only milestones due after this date (exclusive).")
     ] = None,
     sort: Annotated[str | None, sort_query("due_on, title, weight", "due_on")] = None,
-) -> MilestonePage:
+) -> Response:
     result = await service.list_milestones(
         session,
         actor,
@@ -85,8 +87,7 @@ async def list_milestones(
         sort=sort,
         params=page,
     )
-    link_next(request, response, result.next_cursor)
-    return result
+    return json_response(result, headers=next_link(request, result["next_cursor"]))
 
 
 @router.get(
@@ -99,14 +100,12 @@ async def get_milestone(
     session: SessionDep,
     actor: CurrentActor,
     milestone_id: ResourceId,
-    response: Response,
     if_none_match: IfNoneMatch = None,
-) -> MilestoneRead | Response:
-    milestone = await service.get_milestone(session, actor, milestone_id)
-    if (cached := not_modified(if_none_match, milestone.version)) is not None:
+) -> Response:
+    milestone = await service.read_milestone(session, actor, milestone_id)
+    if (cached := not_modified(if_none_match, milestone["version"])) is not None:
         return cached
-    response.headers["ETag"] = etag(milestone.version)
-    return milestone
+    return json_response(milestone, headers={"ETag": etag(milestone["version"])})
 
 
 @router.post(

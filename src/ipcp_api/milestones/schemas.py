@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, StrictInt
 
-from ipcp_api.common.schemas import InputModel, Page, ResourceRead
+from ipcp_api.common.schemas import InputModel, NotNull, Page, ResourceRead
 from ipcp_api.common.types import IdRef, IsoDate, Text
 from ipcp_api.enums import MilestoneState
 
@@ -55,11 +55,11 @@ class MilestonePatch(InputModel):
         json_schema_extra={"examples": [{"state": "done", "completed_on": "2016-12-10"}]}
     )
 
-    project_id: IdRef | None = None
-    title: MilestoneTitle | None = None
-    due_on: IsoDate | None = None
-    weight: Weight | None = None
-    state: State | None = None
+    project_id: NotNull[IdRef] = None
+    title: NotNull[MilestoneTitle] = None
+    due_on: NotNull[IsoDate] = None
+    weight: NotNull[Weight] = None
+    state: NotNull[State] = None
     completed_on: CompletedOn | None = None
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, not_, select
+from sqlalchemy import ColumnElement, Date, Select, bindparam, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ipcp_api.audit import service as audit
@@ -14,10 +15,19 @@ from ipcp_api.auth.actor import Actor
 from ipcp_api.common import metrics
 from ipcp_api.common.crud import apply, delete_row, one_or_404, patch_values
 from ipcp_api.common.http import check_if_match, in_id_range
-from ipcp_api.common.pagination import ListParams, SortField, fetch_page, parse_sort
-from ipcp_api.common.schemas import Page
+from ipcp_api.common.pagination import (
+    CursorShape,
+    ListParams,
+    SortField,
+    count_statement,
+    cursor_values,
+    fetch_page_rows,
+    keyset_page,
+    parse_sort,
+    rows_as_dicts,
+)
 from ipcp_api.enums import MilestoneState, ProgrammeStatus, Role
-from ipcp_api.errors import Forbidden, Invalid
+from ipcp_api.errors import Forbidden, Invalid, NotFound
 from ipcp_api.milestones.schemas import MilestoneCreate, MilestonePatch, MilestoneRead
 from ipcp_api.models import Milestone, Programme, Project
 
@@ -46,19 +56,78 @@ def readable(actor: Actor) -> Select[Any]:
     return stmt
 
 
-def is_overdue(as_of: date) -> ColumnElement[bool]:
+def is_overdue(as_of: Any) -> ColumnElement[bool]:
     """``overdue`` by the report definition (needs ``projects`` joined, as ``readable`` does)."""
     return metrics.overdue(metrics.from_models(Milestone, Project), as_of)
 
 
-def to_read(row: Any) -> MilestoneRead:
-    milestone: Milestone = row[0]
-    values = {name: getattr(milestone, name) for name in _FIELDS}
-    values["overdue"] = bool(row._mapping["overdue"])
-    return MilestoneRead.model_validate(values)
-
-
 # --- reads ------------------------------------------------------------------------------------
+# The hot path, as in projects: Core selects of the response's columns built once per shape
+# (scope, filters, sort, cursor) with bind parameters for every value; rows come back as
+# JSON-ready dicts in ``MilestoneRead``'s field order, written once by the router.
+
+AS_OF = bindparam("as_of", type_=Date)
+_COLUMNS = tuple(getattr(Milestone, name) for name in _FIELDS)
+FILTERS = (
+    "project_id",
+    "programme_id",
+    "state",
+    "overdue",
+    "not_overdue",
+    "due_before",
+    "due_after",
+)
+
+
+def _readable_rows(scoped: bool) -> Select[Any]:
+    """The response's columns of the milestones the caller may see (``:scope``: its partner),
+    with ``overdue`` as of ``:as_of``."""
+    stmt = (
+        select(*_COLUMNS, is_overdue(AS_OF).label("overdue"))
+        .join(Project, Project.id == Milestone.project_id)
+        .join(Programme, Programme.id == Project.programme_id)
+    )
+    if scoped:
+        stmt = stmt.where(Programme.partner_id == bindparam("scope"))
+    return stmt
+
+
+def _scope_values(actor: Actor) -> dict[str, Any]:
+    scope = actor.partner_scope
+    return {"as_of": metrics.today(), **({"scope": scope} if scope is not None else {})}
+
+
+def _filter(name: str) -> ColumnElement[bool]:
+    if name == "project_id":
+        return Milestone.project_id == bindparam("project_id")
+    if name == "programme_id":
+        return Project.programme_id == bindparam("programme_id")
+    if name == "state":
+        return Milestone.state == bindparam("state")
+    if name == "overdue":
+        return is_overdue(AS_OF)
+    if name == "not_overdue":
+        return not_(is_overdue(AS_OF))
+    if name == "due_before":
+        return Milestone.due_on < bindparam("due_before", type_=Date)
+    return Milestone.due_on > bindparam("due_after", type_=Date)
+
+
+@functools.lru_cache(maxsize=256)
+def _list_statements(
+    scoped: bool, filters: tuple[str, ...], sort: str, cursor: CursorShape
+) -> tuple[Select[Any], Select[Any]]:
+    """(page, count) for one shape of the list; every value is a bind parameter."""
+    base = _readable_rows(scoped)
+    if filters:
+        base = base.where(*(_filter(name) for name in filters))
+    order = parse_sort(sort, SORT_FIELDS, "due_on")
+    return keyset_page(base, order, cursor), count_statement(base.with_only_columns(Milestone.id))
+
+
+@functools.lru_cache(maxsize=2)
+def _one_statement(scoped: bool) -> Select[Any]:
+    return _readable_rows(scoped).where(Milestone.id == bindparam("id"))
 
 
 async def list_milestones(
@@ -73,49 +142,41 @@ async def list_milestones(
     due_after: date | None,
     sort: str | None,
     params: ListParams,
-) -> Page[MilestoneRead]:
+) -> dict[str, Any]:
+    """A page of ``MilestoneRead`` as JSON-ready data (``Page``'s shape), in 2 statements."""
     order = parse_sort(sort, SORT_FIELDS, "due_on")
-    today = metrics.today()
-    stmt = readable(actor)
-    conditions: list[ColumnElement[bool]] = []
-    if project_id is not None:
-        conditions.append(Milestone.project_id == project_id)
-    if programme_id is not None:
-        conditions.append(Project.programme_id == programme_id)
-    if state is not None:
-        conditions.append(Milestone.state == state.value)
-    if overdue is not None:
-        conditions.append(is_overdue(today) if overdue else not_(is_overdue(today)))
-    if due_before is not None:
-        conditions.append(Milestone.due_on < due_before)
-    if due_after is not None:
-        conditions.append(Milestone.due_on > due_after)
-    if conditions:
-        stmt = stmt.where(*conditions)
-    rows, total, next_cursor = await fetch_page(
-        session,
-        stmt.add_columns(is_overdue(today).label("overdue")),
-        order,
-        params,
-        count_stmt=stmt,
-    )
-    return Page[MilestoneRead](
-        items=[to_read(row) for row in rows],
-        total=total,
-        limit=params.limit,
-        next_cursor=next_cursor,
-    )
+    shape, values = cursor_values(order, params)
+    values.update(_scope_values(actor))
+    given: dict[str, Any] = {
+        "project_id": project_id,
+        "programme_id": programme_id,
+        "state": state.value if state is not None else None,
+        "overdue": True if overdue is True else None,
+        "not_overdue": True if overdue is False else None,
+        "due_before": due_before,
+        "due_after": due_after,
+    }
+    filters = tuple(name for name in FILTERS if given[name] is not None)
+    values.update((name, given[name]) for name in filters if name not in ("overdue", "not_overdue"))
+    page, count = _list_statements(actor.partner_scope is not None, filters, order.token, shape)
+    return await fetch_page_rows(session, page, count, order, params, values)
+
+
+async def read_milestone(session: AsyncSession, actor: Actor, milestone_id: int) -> dict[str, Any]:
+    """One milestone with ``overdue`` as JSON-ready data, in one statement; 404 when not
+    visible."""
+    rows: list[dict[str, Any]] = []
+    if in_id_range(milestone_id):
+        stmt = _one_statement(actor.partner_scope is not None)
+        rows = await rows_as_dicts(session, stmt, {**_scope_values(actor), "id": milestone_id})
+    if not rows:
+        raise NotFound(f"milestone {milestone_id} does not exist")
+    return rows[0]
 
 
 async def get_milestone(session: AsyncSession, actor: Actor, milestone_id: int) -> MilestoneRead:
-    """One milestone with ``overdue``, in one statement; 404 when not visible."""
-    stmt = (
-        readable(actor)
-        .where(Milestone.id == milestone_id)
-        .add_columns(is_overdue(metrics.today()).label("overdue"))
-    )
-    row = await one_or_404(session, stmt, "milestone", milestone_id)
-    return to_read(row)
+    """``read_milestone`` as a ``MilestoneRead`` (what the writes answer with)."""
+    return MilestoneRead.model_validate(await read_milestone(session, actor, milestone_id))
 
 
 # --- rules ------------------------------------------------------------------------------------

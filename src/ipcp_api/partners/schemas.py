@@ -3,18 +3,22 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
+import pycountry
 from pydantic import ConfigDict, Field
 
-from ipcp_api.common.schemas import InputModel, Page, ReadModel, ResourceRead
+from ipcp_api.common.schemas import InputModel, NotNull, Page, ReadModel, ResourceRead
 from ipcp_api.common.types import IdRef, IsoDate, Text
 from ipcp_api.enums import PartnerKind
 
 # The shape both kinds share; the service checks the kind's own rule (ISO 3166-1 alpha-3
 # for a country) so that a PATCH of only `kind` or only `code` is judged on the result.
+PARTNER_CODE = r"^[A-Z0-9-]{2,16}$"
 PartnerCode = Annotated[
     Text,
     Field(
-        pattern=r"^[A-Z0-9-]{2,16}$",
+        pattern=PARTNER_CODE,
+        # a pattern on Text is enforced but would be missing from the document
+        json_schema_extra={"pattern": PARTNER_CODE},
         description=(
             "For `kind=country` an ISO 3166-1 alpha-3 code (`BHR`); for "
             "`kind=organisation` 2–16 characters of A–Z, 0–9 and `-`."
@@ -46,8 +50,15 @@ class MembershipIn(InputModel):
     note: MembershipNote | None = None
 
 
+# The document states the country rule too: with `kind: country`, `code` is one of these.
+_COUNTRY_RULE: dict[str, Any] = {
+    "if": {"properties": {"kind": {"const": PartnerKind.country.value}}, "required": ["kind"]},
+    "then": {"properties": {"code": {"enum": sorted(str(c.alpha_3) for c in pycountry.countries)}}},
+}
+
+
 class PartnerCreate(InputModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE]})
+    model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE], **_COUNTRY_RULE})
 
     code: PartnerCode
     kind: KindIn
@@ -60,10 +71,10 @@ class PartnerPatch(InputModel):
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Kingdom of Bahrain"}]})
 
-    code: PartnerCode | None = None
-    kind: KindIn | None = None
-    name: PartnerName | None = None
-    memberships: list[MembershipIn] | None = None
+    code: NotNull[PartnerCode] = None
+    kind: NotNull[KindIn] = None
+    name: NotNull[PartnerName] = None
+    memberships: NotNull[list[MembershipIn]] = None
 
 
 class MembershipRead(ReadModel):

@@ -4,12 +4,21 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, StrictInt
 
-from ipcp_api.common.schemas import InputModel, Page, ResourceRead
+from ipcp_api.common.schemas import InputModel, NotNull, Page, ResourceRead
 from ipcp_api.common.types import Text
 
 MAX_INT4 = 2**31 - 1
 
-PillarCode = Annotated[Text, Field(pattern=r"^[a-z0-9-]{2,64}$", examples=["political-diplomatic"])]
+PILLAR_CODE = r"^[a-z0-9-]{2,64}$"
+# json_schema_extra: a pattern on Text is enforced but would be missing from the document.
+PillarCode = Annotated[
+    Text,
+    Field(
+        pattern=PILLAR_CODE,
+        examples=["political-diplomatic"],
+        json_schema_extra={"pattern": PILLAR_CODE},
+    ),
+]
 PillarName = Annotated[
     Text,
     Field(min_length=1, max_length=200, examples=["Political and diplomatic cooperation"]),
@@ -42,10 +51,10 @@ class PillarPatch(InputModel):
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"position": 2}]})
 
-    code: PillarCode | None = None
-    name: PillarName | None = None
+    code: NotNull[PillarCode] = None
+    name: NotNull[PillarName] = None
     description: Description | None = None
-    position: Position | None = None
+    position: NotNull[Position] = None
 
 
 class PillarRead(ResourceRead):

@@ -3,13 +3,22 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, WithJsonSchema
 
-from ipcp_api.common.schemas import InputModel, Page, ResourceRead
+from ipcp_api.common.schemas import InputModel, NotNull, Page, ResourceRead
 from ipcp_api.common.types import IdRef, IsoDate, Text
 from ipcp_api.enums import ProgrammeKind, ProgrammeStatus
 
-ProgrammeCode = Annotated[Text, Field(pattern=r"^[A-Z0-9-]{2,32}$", examples=["BHR-IPCP-2016"])]
+PROGRAMME_CODE = r"^[A-Z0-9-]{2,32}$"
+# json_schema_extra: a pattern on Text is enforced but would be missing from the document.
+ProgrammeCode = Annotated[
+    Text,
+    Field(
+        pattern=PROGRAMME_CODE,
+        examples=["BHR-IPCP-2016"],
+        json_schema_extra={"pattern": PROGRAMME_CODE},
+    ),
+]
 ProgrammeTitle = Annotated[
     Text,
     Field(
@@ -23,6 +32,11 @@ Description = Annotated[Text, Field(max_length=20000)]
 # enums alone are lax, which accepts exactly their string values (and nothing else).
 Kind = Annotated[ProgrammeKind, Field(strict=False)]
 Status = Annotated[ProgrammeStatus, Field(strict=False)]
+# A new programme is always a draft: the document offers `draft` only (any other is 422).
+NewStatus = Annotated[
+    Status,
+    WithJsonSchema({"type": "string", "enum": [ProgrammeStatus.draft.value], "title": "Status"}),
+]
 
 _EXAMPLE: dict[str, Any] = {
     "partner_id": 1,
@@ -48,7 +62,7 @@ class ProgrammeCreate(InputModel):
     starts_on: IsoDate
     ends_on: IsoDate
     description: Description | None = None
-    status: Status = ProgrammeStatus.draft
+    status: NewStatus = ProgrammeStatus.draft
 
 
 class ProgrammePatch(InputModel):
@@ -59,14 +73,14 @@ class ProgrammePatch(InputModel):
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"status": "submitted"}]})
 
-    partner_id: IdRef | None = None
-    code: ProgrammeCode | None = None
-    title: ProgrammeTitle | None = None
-    kind: Kind | None = None
-    starts_on: IsoDate | None = None
-    ends_on: IsoDate | None = None
+    partner_id: NotNull[IdRef] = None
+    code: NotNull[ProgrammeCode] = None
+    title: NotNull[ProgrammeTitle] = None
+    kind: NotNull[Kind] = None
+    starts_on: NotNull[IsoDate] = None
+    ends_on: NotNull[IsoDate] = None
     description: Description | None = None
-    status: Status | None = None
+    status: NotNull[Status] = None
 
 
 class ProgrammeRead(ResourceRead):

@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from ipcp_api.auth.dependencies import CurrentActor
-from ipcp_api.common.http import etag, not_modified
+from ipcp_api.common.http import etag, json_response, not_modified
 from ipcp_api.common.idempotency import ApiRoute
-from ipcp_api.common.pagination import link_next
-from ipcp_api.common.params import IfMatch, IfNoneMatch, PageParams, ResourceId, Search, sort_query
+from ipcp_api.common.pagination import ListParams, list_params_async, next_link
+from ipcp_api.common.params import IfMatch, IfNoneMatch, ResourceId, Search, sort_query
 from ipcp_api.common.responses import CREATE, DELETE, LIST, READ, UPDATE, errors
 from ipcp_api.common.types import MAX_BIGINT
 from ipcp_api.db.session import SessionDep
@@ -22,6 +22,9 @@ from ipcp_api.projects.schemas import (
     ProjectPatch,
     ProjectRead,
 )
+
+# The list's page parameters, resolved without a worker thread (a plain function would be).
+FastPageParams = Annotated[ListParams, Depends(list_params_async)]
 
 router = APIRouter(prefix="/projects", tags=["projects"], route_class=ApiRoute)
 
@@ -54,10 +57,9 @@ _COMPUTED = (
 )
 async def list_projects(
     request: Request,
-    response: Response,
     session: SessionDep,
     actor: CurrentActor,
-    page: PageParams,
+    page: FastPageParams,
     q: Search = None,
     programme_id: Annotated[int | None, filter_id("Only this programme's projects.")] = None,
     pillar_id: Annotated[int | None, filter_id("Only projects under this pillar.")] = None,
@@ -77,7 +79,7 @@ async def list_projects(
     sort: Annotated[
         str | None, sort_query("code, title, starts_on, ends_on, status", "code")
     ] = None,
-) -> ProjectPage:
+) -> Response:
     result = await service.list_projects(
         session,
         actor,
@@ -90,8 +92,7 @@ async def list_projects(
         sort=sort,
         params=page,
     )
-    link_next(request, response, result.next_cursor)
-    return result
+    return json_response(result, headers=next_link(request, result["next_cursor"]))
 
 
 @router.get(
@@ -105,14 +106,12 @@ async def get_project(
     session: SessionDep,
     actor: CurrentActor,
     project_id: ResourceId,
-    response: Response,
     if_none_match: IfNoneMatch = None,
-) -> ProjectRead | Response:
-    project = await service.get_project(session, actor, project_id)
-    if (cached := not_modified(if_none_match, project.version)) is not None:
+) -> Response:
+    project = await service.read_project(session, actor, project_id)
+    if (cached := not_modified(if_none_match, project["version"])) is not None:
         return cached
-    response.headers["ETag"] = etag(project.version)
-    return project
+    return json_response(project, headers={"ETag": etag(project["version"])})
 
 
 @router.post(

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, ConfigDict, Field
 
-from ipcp_api.common.schemas import InputModel, Page, ResourceRead
+from ipcp_api.common.schemas import InputModel, NotNull, Page, ResourceRead
 from ipcp_api.common.types import IdRef, IsoDate, Text
 from ipcp_api.enums import ProjectStatus, Schedule
 
@@ -46,6 +46,7 @@ Areas = Annotated[
     list[AreaTag],
     Field(
         max_length=MAX_AREAS,
+        json_schema_extra={"uniqueItems": True},
         description=(
             "Distinct lowercase tags (at most 20), each 1–64 characters matching "
             "`^[a-z0-9]+(-[a-z0-9]+)*$`, e.g. `counter-terrorism`."
@@ -99,16 +100,16 @@ class ProjectPatch(InputModel):
         json_schema_extra={"examples": [{"status": "in_progress", "lead": None}]}
     )
 
-    programme_id: IdRef | None = None
-    pillar_id: IdRef | None = None
-    code: ProjectCode | None = None
-    title: ProjectTitle | None = None
+    programme_id: NotNull[IdRef] = None
+    pillar_id: NotNull[IdRef] = None
+    code: NotNull[ProjectCode] = None
+    title: NotNull[ProjectTitle] = None
     description: Description | None = None
     lead: Lead | None = None
-    areas: Areas | None = None
-    starts_on: IsoDate | None = None
-    ends_on: IsoDate | None = None
-    status: Status | None = None
+    areas: NotNull[Areas] = None
+    starts_on: NotNull[IsoDate] = None
+    ends_on: NotNull[IsoDate] = None
+    status: NotNull[Status] = None
 
 
 class ProjectRead(ResourceRead):

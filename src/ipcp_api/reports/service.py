@@ -16,6 +16,10 @@ The milestone lists of a programme (overdue, upcoming) are one more statement, a
 (the programme or partner, scoped to the caller, 404 otherwise) one before them. So a
 programme report is 3 statements, a partner report 2 and the portfolio 1, whatever the size.
 
+Every statement is built once per shape (``functools.cache``) with bind parameters for the
+ids, the caller's scope and ``as_of``; a request only supplies the values (``*_values``), so
+SQLAlchemy neither builds these large statements nor computes their cache keys each time.
+
 The reports are returned as plain JSON-ready dicts (shaped exactly like ``schemas``, which
 document them and which the tests validate every response against): a programme of 100,000
 milestones has thousands of rows, and building pydantic objects for them cost more than the
@@ -24,7 +28,8 @@ SQL. Fractions arrive from PostgreSQL already rounded, as float8.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -84,20 +89,20 @@ _EPOCH = date(2000, 1, 1)
 # --- building blocks -------------------------------------------------------------------------
 
 
-def _as_of(value: date) -> ColumnElement[date]:
-    """``as_of`` in SQL, as ``DATE '2000-01-01' + <days>``.
+def _as_of() -> ColumnElement[date]:
+    """``as_of`` in SQL, as ``DATE '2000-01-01' + :as_of_days`` (see ``report_values``).
 
     Why not a date parameter: asyncpg sends 9999-12-31 and 0001-01-01 (``date.max`` and
     ``date.min``) as +/-infinity, which date arithmetic refuses; and a text parameter cast
     to date is only *stable*, so PostgreSQL would evaluate the cast again for every row (it
     made the portfolio twice as slow). Date + integer is immutable: folded to a constant.
     """
-    days = bindparam("as_of_days", (value - _EPOCH).days, type_=Integer)
+    days = bindparam("as_of_days", type_=Integer)
     return (literal_column(f"DATE '{_EPOCH.isoformat()}'", Date) + days).self_group()
 
 
-def _project_partials(as_of: ColumnElement[date], programme_id: int) -> CTE:
-    """One row per project of the programme.
+def _project_partials(as_of: ColumnElement[date]) -> CTE:
+    """One row per project of the programme ``:programme_id``.
 
     Each project's milestones are aggregated in a LATERAL subquery, which PostgreSQL runs as
     one range scan of ``milestones (project_id, due_on, id)`` per project: the cost follows
@@ -125,7 +130,7 @@ def _project_partials(as_of: ColumnElement[date], programme_id: int) -> CTE:
             *per_project.c,
         )
         .join(per_project, true())
-        .where(Project.programme_id == programme_id)
+        .where(Project.programme_id == bindparam("programme_id"))
         .cte("project_partials")
     )
 
@@ -226,33 +231,50 @@ def _split(rows: Iterable[Any], levels: Sequence[int]) -> list[list[Any]]:
     return [out[level] for level in levels]
 
 
-async def _execute(session: AsyncSession, stmt: Executable) -> list[dict[str, Any]]:
+async def _execute(
+    session: AsyncSession, stmt: Executable, values: Mapping[str, Any]
+) -> list[dict[str, Any]]:
     """The rows of a Core statement as dicts, on the session's connection and transaction.
 
     Skips the ORM's result machinery and Row attribute lookups, which for a report of
     thousands of rows cost more than the query itself.
     """
     connection = await session.connection()
-    result = await connection.execute(stmt)
+    result = await connection.execute(stmt, dict(values))
     keys = tuple(map(str, result.keys()))  # plain str: orjson refuses str subclasses
     return [dict(zip(keys, row, strict=True)) for row in result]
 
 
-def _in_scope(actor: Actor, partner_id: Any) -> ColumnElement[bool]:
-    scope = actor.partner_scope
-    return partner_id == scope if scope is not None else true()
+def _in_scope(scoped: bool, partner_id: Any) -> ColumnElement[bool]:
+    """The caller's partner only (``:scope``), or every row."""
+    return partner_id == bindparam("scope") if scoped else true()
+
+
+def report_values(actor: Actor, as_of: date, **ids: Any) -> dict[str, Any]:
+    """The values of the bind parameters: the ids, ``as_of`` and the caller's scope."""
+    values = {"as_of_days": (as_of - _EPOCH).days, **ids}
+    if actor.partner_scope is not None:
+        values["scope"] = actor.partner_scope
+    return values
 
 
 # --- programme report --------------------------------------------------------------------------
 
 
-async def programme_report(
-    session: AsyncSession, actor: Actor, programme_id: int, *, as_of: date
-) -> Report:
-    if not in_id_range(programme_id):
-        raise NotFound(f"programme {programme_id} does not exist")
-    headers = await _execute(
-        session,
+@functools.cache
+def programme_statements(scoped: bool) -> tuple[Executable, Executable, Executable]:
+    """The programme report's statements: header, figures, milestone lists. Values:
+    ``report_values(actor, as_of, programme_id=...)``."""
+    return (
+        _programme_header_statement(scoped),
+        _programme_figures_statement(),
+        _programme_lists_statement(),
+    )
+
+
+def _programme_header_statement(scoped: bool) -> Executable:
+    """The programme and its partner, scoped to the caller (no row: 404)."""
+    return (
         select(
             Programme.id,
             Programme.code,
@@ -265,21 +287,19 @@ async def programme_report(
             Partner.name.label("partner_name"),
         )
         .join(Partner, Partner.id == Programme.partner_id)
-        .where(Programme.id == programme_id, _in_scope(actor, Programme.partner_id)),
+        .where(Programme.id == bindparam("programme_id"), _in_scope(scoped, Programme.partner_id))
     )
-    if not headers:
-        raise NotFound(f"programme {programme_id} does not exist")
-    header = headers[0]
 
-    at = _as_of(as_of)
-    pp = _project_partials(at, programme_id)
+
+def _programme_figures_statement() -> Executable:
+    """The project rows, the pillar rows and the summary, told apart by ``level``."""
+    pp = _project_partials(_as_of())
     # The project's pillar is the pillar of its group (``pillar_id`` below).
     project_set = (pp.c.id, pp.c.code, pp.c.title, pp.c.status, pp.c.next_due_on)
     # GROUPING(pillar, project): 0 = a project, 1 = a pillar, 3 = the whole programme.
     level = func.grouping(Pillar.id, pp.c.id)
     # The columns of a project row in the order of the response; the rest is removed below.
-    rows = await _execute(
-        session,
+    return (
         select(
             level.label("level"),
             Pillar.code.label("pillar_code"),
@@ -304,18 +324,17 @@ async def programme_report(
         )
         # A pillar with no project yields a "project" group with no project: drop it.
         .having(or_(level != 0, pp.c.id.is_not(None)))
-        .order_by(level, Pillar.position, Pillar.id, pp.c.code, pp.c.id),
+        .order_by(level, Pillar.position, Pillar.id, pp.c.code, pp.c.id)
     )
-    project_rows, pillar_rows, total = _split(rows, (0, 1, 3))
-    for row in project_rows:
-        for name in _NOT_IN_PROJECT_ROWS:
-            del row[name]
 
+
+def _programme_lists_statement() -> Executable:
+    """The overdue and the upcoming milestones, in one list ordered by due date."""
+    at = _as_of()
     c = metrics.from_models(Milestone, Project)
     until = at + UPCOMING_DAYS
     still_open = and_(metrics.counted(c), not_(func.coalesce(metrics.done_by(c, at), False)))
-    listed = await _execute(
-        session,
+    return (
         select(
             Milestone.id.label("milestone_id"),
             Milestone.project_id,
@@ -325,15 +344,24 @@ async def programme_report(
         )
         .join(Project, Project.id == Milestone.project_id)
         .where(
-            Project.programme_id == programme_id,
+            Project.programme_id == bindparam("programme_id"),
             or_(
                 metrics.overdue(c, at),
                 and_(still_open, Milestone.due_on > at, Milestone.due_on <= until),
             ),
         )
-        .order_by(Milestone.due_on, Milestone.id),
+        .order_by(Milestone.due_on, Milestone.id)
     )
 
+
+def shape_programme_report(
+    as_of: date, header: dict[str, Any], rows: list[dict[str, Any]], listed: list[dict[str, Any]]
+) -> Report:
+    """The report from the rows of the three statements above (the dicts are reused)."""
+    project_rows, pillar_rows, total = _split(rows, (0, 1, 3))
+    for row in project_rows:
+        for name in _NOT_IN_PROJECT_ROWS:
+            del row[name]
     # Both lists are ordered by due date (then id); overdue ones are due before as_of.
     overdue = [row for row in listed if row["due_on"] < as_of]
     upcoming = listed[len(overdue) :]
@@ -362,31 +390,37 @@ async def programme_report(
     }
 
 
+async def programme_report(
+    session: AsyncSession, actor: Actor, programme_id: int, *, as_of: date
+) -> Report:
+    if not in_id_range(programme_id):
+        raise NotFound(f"programme {programme_id} does not exist")
+    header, figures, lists = programme_statements(actor.partner_scope is not None)
+    values = report_values(actor, as_of, programme_id=programme_id)
+    headers = await _execute(session, header, values)
+    if not headers:
+        raise NotFound(f"programme {programme_id} does not exist")
+    rows = await _execute(session, figures, values)
+    listed = await _execute(session, lists, values)
+    return shape_programme_report(as_of, headers[0], rows, listed)
+
+
 # --- partner report ----------------------------------------------------------------------------
 
 
-async def partner_report(
-    session: AsyncSession, actor: Actor, partner_id: int, *, as_of: date
-) -> Report:
-    if not in_id_range(partner_id):
-        raise NotFound(f"partner {partner_id} does not exist")
-    partners = await _execute(
-        session,
-        select(Partner.id, Partner.code, Partner.name).where(
-            Partner.id == partner_id, _in_scope(actor, Partner.id)
-        ),
+@functools.cache
+def partner_statements(scoped: bool) -> tuple[Executable, Executable]:
+    """The partner report's statements: header, figures. Values:
+    ``report_values(actor, as_of, partner_id=...)``."""
+    header = select(Partner.id, Partner.code, Partner.name).where(
+        Partner.id == bindparam("partner_id"), _in_scope(scoped, Partner.id)
     )
-    if not partners:
-        raise NotFound(f"partner {partner_id} does not exist")
-    partner = partners[0]
-
-    at = _as_of(as_of)
     programmes = (
         select(Programme.id, Programme.code, Programme.title, Programme.status, Programme.starts_on)
-        .where(Programme.partner_id == partner_id)
+        .where(Programme.partner_id == bindparam("partner_id"))
         .subquery("programme")
     )
-    cells = _cells(at, select(programmes.c.id))
+    cells = _cells(_as_of(), select(programmes.c.id))
     programme_set = tuple_(
         programmes.c.id,
         programmes.c.code,
@@ -402,8 +436,7 @@ async def partner_report(
         cells.c.pillar_id == Pillar.id,
         full=True,
     )
-    rows = await _execute(
-        session,
+    figures = (
         select(
             level.label("level"),
             *_PILLAR_COLUMNS,
@@ -429,8 +462,23 @@ async def partner_report(
             programmes.c.code,
             Pillar.position,
             Pillar.id,
-        ),
+        )
     )
+    return header, figures
+
+
+async def partner_report(
+    session: AsyncSession, actor: Actor, partner_id: int, *, as_of: date
+) -> Report:
+    if not in_id_range(partner_id):
+        raise NotFound(f"partner {partner_id} does not exist")
+    header, figures = partner_statements(actor.partner_scope is not None)
+    values = report_values(actor, as_of, partner_id=partner_id)
+    partners = await _execute(session, header, values)
+    if not partners:
+        raise NotFound(f"partner {partner_id} does not exist")
+    partner = partners[0]
+    rows = await _execute(session, figures, values)
     programme_rows, pillar_rows, total = _split(rows, (1, 2, 3))
     return {
         "as_of": as_of,
@@ -455,25 +503,21 @@ async def partner_report(
 # --- portfolio ---------------------------------------------------------------------------------
 
 
-async def portfolio_report(
-    session: AsyncSession,
-    actor: Actor,
-    *,
-    as_of: date,
-    framework_id: int | None = None,
-    status: ProgrammeStatus | None = None,
-) -> Report:
-    conditions: list[ColumnElement[bool]] = [_in_scope(actor, Programme.partner_id)]
-    if status is not None:
-        conditions.append(Programme.status == status.value)
-    if framework_id is not None:
+@functools.cache
+def portfolio_statement(scoped: bool, by_framework: bool, by_status: bool) -> Executable:
+    """The partner rows, the pillar rows and the portfolio's summary, told apart by ``level``.
+    Values: ``report_values(actor, as_of)`` and ``framework_id`` / ``status`` if filtered."""
+    conditions: list[ColumnElement[bool]] = [_in_scope(scoped, Programme.partner_id)]
+    if by_status:
+        conditions.append(Programme.status == bindparam("status"))
+    if by_framework:
         conditions.append(
             exists().where(
                 FrameworkMembership.partner_id == Programme.partner_id,
-                FrameworkMembership.framework_id == framework_id,
+                FrameworkMembership.framework_id == bindparam("framework_id"),
             )
         )
-    at = _as_of(as_of)
+    at = _as_of()
     programmes = (
         select(
             Programme.id,
@@ -497,8 +541,7 @@ async def portfolio_report(
         cells.c.pillar_id == Pillar.id,
         full=True,
     )
-    rows = await _execute(
-        session,
+    return (
         select(
             level.label("level"),
             *_PILLAR_COLUMNS,
@@ -517,8 +560,11 @@ async def portfolio_report(
                 and_(level == 2, Pillar.id.is_not(None)),
             )
         )
-        .order_by(level, programmes.c.partner_code, Pillar.position, Pillar.id),
+        .order_by(level, programmes.c.partner_code, Pillar.position, Pillar.id)
     )
+
+
+def shape_portfolio_report(as_of: date, rows: list[dict[str, Any]]) -> Report:
     partner_rows, pillar_rows, total = _split(rows, (1, 2, 3))
     return {
         "as_of": as_of,
@@ -537,3 +583,22 @@ async def portfolio_report(
             for row in partner_rows
         ],
     }
+
+
+async def portfolio_report(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    as_of: date,
+    framework_id: int | None = None,
+    status: ProgrammeStatus | None = None,
+) -> Report:
+    stmt = portfolio_statement(
+        actor.partner_scope is not None, framework_id is not None, status is not None
+    )
+    values = report_values(actor, as_of)
+    if framework_id is not None:
+        values["framework_id"] = framework_id
+    if status is not None:
+        values["status"] = status.value
+    return shape_portfolio_report(as_of, await _execute(session, stmt, values))

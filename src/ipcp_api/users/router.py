@@ -13,6 +13,7 @@ from ipcp_api.common.responses import CREATE, DELETE, LIST, READ, UPDATE, errors
 from ipcp_api.common.types import MAX_BIGINT
 from ipcp_api.db.session import SessionDep
 from ipcp_api.enums import Role
+from ipcp_api.errors import method_not_allowed
 from ipcp_api.users import service
 from ipcp_api.users.schemas import UserCreate, UserPage, UserPatch, UserRead
 
@@ -56,13 +57,22 @@ async def list_users(
     return result
 
 
-# Declared before "/{user_id}" so that "me" is not read as an id.
+# Declared before "/{user_id}" so that "me" is not read as an id: GET only, any other
+# method is 405 (with `Allow: GET`), not a 422 about the id "me".
+router.add_api_route(
+    "/me",
+    method_not_allowed,
+    methods=["DELETE", "PATCH", "POST", "PUT"],
+    include_in_schema=False,
+)
+
+
 @router.get(
     "/me",
     response_model=UserRead,
     summary="Get the signed-in user",
     description="Any signed-in user.",
-    responses=errors(304, *READ),
+    responses=errors(304, *LIST),  # nothing to look up by id: never 404
 )
 async def get_me(
     session: SessionDep,

@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, StrictBool
 
-from ipcp_api.common.schemas import InputModel, Page, ResourceRead
+from ipcp_api.common.schemas import InputModel, NotNull, Page, ResourceRead
 from ipcp_api.common.types import IdRef, Text
 from ipcp_api.enums import Role
 
@@ -12,7 +12,15 @@ USERNAME_PATTERN = r"^[a-z0-9._-]{3,64}$"
 PASSWORD_MIN = 12
 PASSWORD_MAX = 1024
 
-Username = Annotated[Text, Field(pattern=USERNAME_PATTERN, examples=["amina.k"])]
+# json_schema_extra: a pattern on Text is enforced but would be missing from the document.
+Username = Annotated[
+    Text,
+    Field(
+        pattern=USERNAME_PATTERN,
+        examples=["amina.k"],
+        json_schema_extra={"pattern": USERNAME_PATTERN},
+    ),
+]
 Password = Annotated[
     Text,
     Field(
@@ -51,11 +59,11 @@ class UserPatch(InputModel):
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"active": False}]})
 
-    username: Username | None = None
-    password: Password | None = None
-    role: RoleField | None = None
+    username: NotNull[Username] = None
+    password: NotNull[Password] = None
+    role: NotNull[RoleField] = None
     partner_id: IdRef | None = None
-    active: StrictBool | None = None
+    active: NotNull[StrictBool] = None
 
 
 class UserRead(ResourceRead):
