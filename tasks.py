@@ -26,7 +26,7 @@ STAMP = VENV / ".ipcp-installed"
 
 
 def setup() -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - runs before anything checks the version
         sys.exit("ipcp-api needs Python 3.11 or newer")
     if not PYTHON.exists():
         print(f"creating {VENV}", flush=True)

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from ipcp_api.enums import Role
 
-
 SYSTEM_USER_ID = 0
 """The user id of actions taken by the command line (demo loader): audited with no user."""
 
