@@ -180,7 +180,9 @@ def from_db_error(exc: sa_exc.DBAPIError, *, deleting: bool = False) -> ApiError
         field = columns[-1] if columns else "id"
         detail = f"{field}: this value is already taken"
         return Conflict(detail, errors=[{"loc": ["body", field], "msg": detail}])
-    if sqlstate == "23503":  # foreign_key_violation
+    if sqlstate == "23001":  # restrict_violation: ON DELETE RESTRICT from PostgreSQL 18 on
+        return Conflict(f"cannot delete: {_CHILDREN.get(owner, 'other resources refer to it')}")
+    if sqlstate == "23503":  # foreign_key_violation (ON DELETE RESTRICT up to PostgreSQL 17)
         if deleting:
             return Conflict(f"cannot delete: {_CHILDREN.get(owner, 'other resources refer to it')}")
         field = columns[0] if columns else "id"
