@@ -72,6 +72,12 @@ except ModuleNotFoundError:  # pragma: no cover - depends on the machine
 else:
     HAVE_PLAYWRIGHT = True
 
+# CI sets IPCP_REQUIRE_BROWSER=1 so a missing browser fails the run instead of skipping it.
+if os.environ.get("IPCP_REQUIRE_BROWSER") == "1" and not (
+    os.access(CHROMIUM, os.X_OK) and HAVE_PLAYWRIGHT
+):
+    raise RuntimeError(f"IPCP_REQUIRE_BROWSER=1 but Chromium ({CHROMIUM}) or playwright is missing")
+
 pytestmark = [
     pytest.mark.skipif(
         not os.access(CHROMIUM, os.X_OK),
