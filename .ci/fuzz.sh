@@ -10,6 +10,8 @@
 #   FUZZ_PG         PostgreSQL server URL without a database (default postgresql://postgres@127.0.0.1:5432)
 #   FUZZ_DB         scratch database name (default ipcp_fuzz_<pid>)
 #   FUZZ_ARTIFACTS  where the server log and the reports go (default .ci/artifacts/fuzz)
+#   FUZZ_LOG_LEVEL  the server's log level (default INFO: one access-log line per request,
+#                   which the end of this script reads: any 5xx or logged error fails it)
 # Extra arguments are passed to `schemathesis run` (e.g. --max-examples 5 for a quick run).
 set -euo pipefail
 cd "$(dirname "$0")/.."

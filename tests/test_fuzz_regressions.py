@@ -114,3 +114,29 @@ async def test_a_cursor_with_non_ascii_characters_is_422(client: httpx.AsyncClie
     """hmac.compare_digest refuses a str with non-ASCII characters: a TypeError (500)."""
     response = await client.get("/api/v1/frameworks", params={"cursor": "AAAA.é"})
     _is_422_naming(response, ["query", "cursor"])
+
+
+async def test_an_integral_json_number_is_an_integer(client: httpx.AsyncClient, factory) -> None:
+    """JSON Schema (and so the document) counts 4.0 as an integer; it was 422. 4.5 still is."""
+    response = await client.post(
+        "/api/v1/pillars", json={"code": "float-position", "name": "x", "position": 40.0}
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["position"] == 40
+    project = await factory.project()
+    response = await client.post(
+        "/api/v1/milestones",
+        json={
+            "project_id": float(project.id),
+            "title": "m",
+            "due_on": project.starts_on.isoformat(),
+            "weight": 3.0,
+        },
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["weight"] == 3
+    assert response.json()["project_id"] == project.id
+    fraction = await client.post(
+        "/api/v1/pillars", json={"code": "half", "name": "x", "position": 4.5}
+    )
+    _is_422_naming(fraction, ["body", "position"])

@@ -44,7 +44,20 @@ IsoDate = Annotated[
 ]
 """A calendar date written ``YYYY-MM-DD``; numbers and other formats are rejected."""
 
-IdRef = Annotated[StrictInt, Field(ge=1, le=MAX_BIGINT)]
+
+def integral(value: Any) -> Any:
+    """``BeforeValidator`` of integer inputs, after their ``Field`` constraints:
+    ``Annotated[StrictInt, Field(ge=1), BeforeValidator(integral)]``.
+
+    JSON has one number type: ``4.0`` is the integer 4 (and an integer to JSON Schema, so to
+    the OpenAPI document). ``4.5``, ``"4"`` and ``true`` are still 422.
+    """
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+IdRef = Annotated[StrictInt, Field(ge=1, le=MAX_BIGINT), BeforeValidator(integral)]
 """A reference to another resource by id."""
 
 

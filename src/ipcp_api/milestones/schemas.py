@@ -3,16 +3,20 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field, StrictInt
+from pydantic import BeforeValidator, ConfigDict, Field, StrictInt
 
 from ipcp_api.common.schemas import InputModel, NotNull, Page, ResourceRead
-from ipcp_api.common.types import IdRef, IsoDate, Text
+from ipcp_api.common.types import IdRef, IsoDate, Text, integral
 from ipcp_api.enums import MilestoneState
 
 MilestoneTitle = Annotated[
     Text, Field(min_length=1, max_length=300, examples=["Course curriculum agreed"])
 ]
-Weight = Annotated[StrictInt, Field(ge=1, le=100, description="Relative weight, 1–100.")]
+Weight = Annotated[
+    StrictInt,
+    Field(ge=1, le=100, description="Relative weight, 1–100."),
+    BeforeValidator(integral),
+]
 # Lax so the JSON string "done" becomes the enum member; anything unlisted is still 422.
 State = Annotated[MilestoneState, Field(strict=False)]
 CompletedOn = Annotated[

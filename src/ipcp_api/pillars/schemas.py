@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field, StrictInt
+from pydantic import BeforeValidator, ConfigDict, Field, StrictInt
 
 from ipcp_api.common.schemas import InputModel, NotNull, Page, ResourceRead
-from ipcp_api.common.types import Text
+from ipcp_api.common.types import Text, integral
 
 MAX_INT4 = 2**31 - 1
 
@@ -27,6 +27,7 @@ Description = Annotated[Text, Field(max_length=5000)]
 Position = Annotated[
     StrictInt,
     Field(ge=1, le=MAX_INT4, description="Orders pillars in reports (1 first).", examples=[4]),
+    BeforeValidator(integral),
 ]
 
 _EXAMPLE: dict[str, Any] = {
