@@ -572,7 +572,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     print()
     for row in memory_rows:
         print(
-            f"peak RSS of a {row['server']} worker (pid {row['pid']}): {row['peak_mb']:.0f} MB "
+            f"peak RSS (VmHWM), {row['server']} worker pid {row['pid']}: {row['peak_mb']:.0f} MB "
             f"(now {row['rss_mb']:.0f} MB)"
         )
     print(f"\nload average at the end {load_average()}; {time.monotonic() - started:.0f} s in all")

@@ -10,13 +10,14 @@ only answers "how much of the gap to the floor is this?":
 - ``no-metrics``: without the Prometheus middleware;
 - ``no-access-log``: without the JSON access-log line;
 - ``no-context``: without RequestContextMiddleware (request id, body limit, no-store, log);
+- ``fast-auth`` and ``no-auth`` replace the dependency through ``dependency_overrides``, which
+  FastAPI resolves again on every request (inspect.signature & co): compare them with each
+  other, not with the plain app;
 - ``fast-auth``: the same token check and user lookup, with the statement built once, run on
   the session's connection (Core, not the ORM) and the verified token's claims cached until
   it expires (same answers: the user row is still read on every request);
 - ``no-auth``: no token check at all, every caller an admin (attribution only).
 """
-
-from __future__ import annotations
 
 import logging
 import os
@@ -30,21 +31,20 @@ def flags() -> set[str]:
 
 
 def create_app() -> FastAPI:
-    from ipcp_api import app as app_module
+    from ipcp_api.app import create_app as create
+    from ipcp_api.db.session import make_engine, make_sessionmaker
 
     chosen = flags()
-    original = app_module.make_engine
-
-    def make_engine(settings: Any, url: str | None = None) -> Any:
-        engine = original(settings, url)
+    app = create()
+    if "no-ping" in chosen or "autocommit" in chosen:
+        # The app's own lifespan uses an engine it finds on app.state (and leaves it open).
+        engine: Any = make_engine(app.state.settings)
         if "no-ping" in chosen:
             engine.sync_engine.pool._pre_ping = False
         if "autocommit" in chosen:
             engine = engine.execution_options(isolation_level="AUTOCOMMIT")
-        return engine
-
-    app_module.make_engine = make_engine  # type: ignore[assignment]
-    app = app_module.create_app()
+        app.state.engine = engine
+        app.state.sessionmaker = make_sessionmaker(engine)
     dropped = set()
     if "no-metrics" in chosen:
         dropped.add("MetricsMiddleware")
