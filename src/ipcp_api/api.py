@@ -2,27 +2,34 @@
 
 from __future__ import annotations
 
-import importlib
-
 from fastapi import APIRouter, Depends
 
+from ipcp_api.audit.router import router as audit_router
 from ipcp_api.auth.dependencies import current_actor
 from ipcp_api.auth.router import router as auth_router
 from ipcp_api.common.http import forbid_unknown_query
 from ipcp_api.common.idempotency import idempotency_guard
 from ipcp_api.common.responses import errors
+from ipcp_api.frameworks.router import router as frameworks_router
+from ipcp_api.milestones.router import router as milestones_router
+from ipcp_api.partners.router import router as partners_router
+from ipcp_api.pillars.router import router as pillars_router
+from ipcp_api.programmes.router import router as programmes_router
+from ipcp_api.projects.router import router as projects_router
+from ipcp_api.reports.router import router as reports_router
+from ipcp_api.users.router import router as users_router
 
-# Domains in the order their tags appear in the docs. Each has a router.py with `router`.
-DOMAINS = (
-    "frameworks",
-    "partners",
-    "pillars",
-    "programmes",
-    "projects",
-    "milestones",
-    "reports",
-    "users",
-    "audit",
+# Every router behind the token check; tag order in the docs is set by docs.TAGS.
+PROTECTED_ROUTERS = (
+    frameworks_router,
+    partners_router,
+    pillars_router,
+    programmes_router,
+    projects_router,
+    milestones_router,
+    reports_router,
+    users_router,
+    audit_router,
 )
 
 
@@ -39,13 +46,7 @@ def build_router() -> APIRouter:
         dependencies=[Depends(current_actor), Depends(idempotency_guard)],
         responses=errors(401),
     )
-    for name in DOMAINS:
-        try:
-            module = importlib.import_module(f"ipcp_api.{name}.router")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"ipcp_api.{name}.router":
-                raise
-            continue
-        protected.include_router(module.router)
+    for router in PROTECTED_ROUTERS:
+        protected.include_router(router)
     api.include_router(protected)
     return api

@@ -98,10 +98,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def _seed_demo(settings: Settings, *, announce: bool) -> None:
-    try:
-        from ipcp_api.demo import loader
-    except ModuleNotFoundError:
-        _fail("the demo data set is not available in this build")
+    from ipcp_api.demo import loader
+
     result: Any = asyncio.run(loader.seed_demo(settings))
     if announce:
         for line in loader.describe(result):

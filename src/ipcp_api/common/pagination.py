@@ -67,7 +67,7 @@ class ListParams:
     key: bytes
 
 
-def list_params(
+async def list_params(
     request: Request,
     limit: Annotated[
         int, Query(ge=1, le=MAX_LIMIT, description="Page size, 1–200.")
@@ -81,6 +81,7 @@ def list_params(
         ),
     ] = None,
 ) -> ListParams:
+    # A coroutine on purpose: FastAPI runs a plain function dependency in a worker thread.
     return ListParams(limit=limit, cursor=cursor, key=request.app.state.cursor_key)
 
 
@@ -188,24 +189,6 @@ def link_next(request: Request, response: Response, next_cursor: str | None) -> 
 # statements once per shape (scope, which filters, sort, cursor) with a bind parameter for
 # every value, caches them, and runs them with ``fetch_page_rows``: SQLAlchemy then neither
 # builds a statement nor computes a cache key per request, and no ORM object is made.
-
-
-async def list_params_async(
-    request: Request,
-    limit: Annotated[
-        int, Query(ge=1, le=MAX_LIMIT, description="Page size, 1–200.")
-    ] = DEFAULT_LIMIT,
-    cursor: Annotated[
-        str | None,
-        Query(
-            max_length=512,
-            description="The `next_cursor` of the previous page.",
-            json_schema_extra={"pattern": CURSOR_PATTERN},
-        ),
-    ] = None,
-) -> ListParams:
-    """``list_params`` as a coroutine: FastAPI runs a plain function in a worker thread."""
-    return ListParams(limit=limit, cursor=cursor, key=request.app.state.cursor_key)
 
 
 CursorShape = str | None

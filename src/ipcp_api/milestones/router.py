@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from ipcp_api.auth.dependencies import CurrentActor
 from ipcp_api.common.http import etag, json_response, not_modified
 from ipcp_api.common.idempotency import ApiRoute
-from ipcp_api.common.pagination import ListParams, list_params_async, next_link
-from ipcp_api.common.params import IfMatch, IfNoneMatch, ResourceId, sort_query
+from ipcp_api.common.pagination import next_link
+from ipcp_api.common.params import IfMatch, IfNoneMatch, PageParams, ResourceId, sort_query
 from ipcp_api.common.responses import CREATE, DELETE, LIST, READ, UPDATE, errors
 from ipcp_api.common.types import MAX_BIGINT, IsoDate
 from ipcp_api.db.session import SessionDep
@@ -22,7 +22,6 @@ from ipcp_api.milestones.schemas import (
 )
 
 # The list's page parameters, resolved without a worker thread (a plain function would be).
-FastPageParams = Annotated[ListParams, Depends(list_params_async)]
 
 router = APIRouter(prefix="/milestones", tags=["milestones"], route_class=ApiRoute)
 
@@ -58,7 +57,7 @@ async def list_milestones(
     request: Request,
     session: SessionDep,
     actor: CurrentActor,
-    page: FastPageParams,
+    page: PageParams,
     project_id: Annotated[int | None, filter_id("Only this project's milestones.")] = None,
     programme_id: Annotated[
         int | None, filter_id("Only milestones of this programme's projects.")
