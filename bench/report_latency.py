@@ -37,7 +37,7 @@ from ipcp_api.app import create_app
 from ipcp_api.auth.actor import Actor
 from ipcp_api.auth.security import create_token, hash_password
 from ipcp_api.config import load_settings, normalise_database_url
-from ipcp_api.db.session import make_engine, make_sessionmaker
+from ipcp_api.db.session import bind_database, make_engine
 from ipcp_api.enums import Role
 from ipcp_api.reports import service
 
@@ -132,8 +132,7 @@ async def run(url: str, sizes: Sequence[int], repeat: int, warmup: int, seed: in
     )
     app = create_app(settings)
     engine = make_engine(settings)
-    app.state.engine = engine
-    app.state.sessionmaker = make_sessionmaker(engine)
+    bind_database(app.state, engine)
     app.state.shutting_down = False
     token = create_token(app.state.secret_key, user_id=user_id, expires_in=3600)
     actor = Actor(user_id=user_id, username="bench-admin", role=Role.admin, partner_id=None)

@@ -151,6 +151,9 @@ def base_app(settings: Settings) -> Any:
 def app(base_app: Any, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]) -> Any:
     base_app.state.engine = engine
     base_app.state.sessionmaker = sessionmaker
+    # GETs too run in the test's transaction (bind_database gives the real app an
+    # autocommit maker for them: tests/test_sessions.py checks that one on real commits).
+    base_app.state.read_sessionmaker = sessionmaker
     base_app.state.shutting_down = False
     base_app.state.login_throttle = LoginThrottle()
     return base_app

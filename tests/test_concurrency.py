@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ipcp_api.app import create_app
 from ipcp_api.auth.security import create_token
 from ipcp_api.config import Settings
-from ipcp_api.db.session import make_sessionmaker
+from ipcp_api.db.session import bind_database
 from ipcp_api.models import (
     AuditEvent,
     IdempotencyKey,
@@ -92,8 +92,7 @@ class World:
 @pytest.fixture
 async def world(settings: Settings, engine: AsyncEngine) -> AsyncIterator[World]:
     app = create_app(settings)
-    app.state.engine = engine
-    app.state.sessionmaker = make_sessionmaker(engine)
+    bind_database(app.state, engine)
     app.state.shutting_down = False
     tag = uuid.uuid4().hex[:8].upper()
     async with app.state.sessionmaker() as session:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends, FastAPI
 
 from ipcp_api.audit.router import router as audit_router
 from ipcp_api.auth.dependencies import current_actor
@@ -19,6 +19,8 @@ from ipcp_api.projects.router import router as projects_router
 from ipcp_api.reports.router import router as reports_router
 from ipcp_api.users.router import router as users_router
 
+PREFIX = "/api/v1"
+
 # Every router behind the token check; tag order in the docs is set by docs.TAGS.
 PROTECTED_ROUTERS = (
     frameworks_router,
@@ -33,20 +35,30 @@ PROTECTED_ROUTERS = (
 )
 
 
-def build_router() -> APIRouter:
-    # Errors every route can answer, declared once: an unknown query parameter (422) and an
-    # unreachable database (503) anywhere; no valid bearer token (401) behind the token check.
-    api = APIRouter(
-        prefix="/api/v1",
+def include_api(app: FastAPI) -> None:
+    """Mount every domain router on the app itself under /api/v1, one level deep.
+
+    Errors every route can answer are declared here once: an unknown query parameter (422)
+    and an unreachable database (503) anywhere; no valid bearer token (401) behind the token
+    check. Each router is included directly (not inside an /api/v1 router inside a
+    "protected" router): FastAPI scans an included router's whole subtree to decide whether
+    it matches, then scans it again to dispatch, at every level, so each level of nesting
+    multiplies the route matching every request pays (bench/README.md).
+    """
+    app.include_router(
+        auth_router,
+        prefix=PREFIX,
         dependencies=[Depends(forbid_unknown_query)],
         responses=errors(422, 503),
     )
-    api.include_router(auth_router)
-    protected = APIRouter(
-        dependencies=[Depends(current_actor), Depends(idempotency_guard)],
-        responses=errors(401),
-    )
     for router in PROTECTED_ROUTERS:
-        protected.include_router(router)
-    api.include_router(protected)
-    return api
+        app.include_router(
+            router,
+            prefix=PREFIX,
+            dependencies=[
+                Depends(forbid_unknown_query),
+                Depends(current_actor),
+                Depends(idempotency_guard),
+            ],
+            responses=errors(401, 422, 503),
+        )

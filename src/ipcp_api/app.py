@@ -10,11 +10,11 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from ipcp_api import __version__
-from ipcp_api.api import build_router
-from ipcp_api.auth.security import resolve_secret_key
+from ipcp_api.api import include_api
+from ipcp_api.auth.security import TokenVerifier, resolve_secret_key
 from ipcp_api.auth.throttle import LoginThrottle
 from ipcp_api.config import Settings, get_settings
-from ipcp_api.db.session import make_engine, make_sessionmaker
+from ipcp_api.db.session import bind_database, make_engine
 from ipcp_api.docs import TAGS, install_docs
 from ipcp_api.errors import install_handlers
 from ipcp_api.health.router import router as health_router
@@ -45,8 +45,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Cheap on purpose: no migrations here (``ipcp-api serve`` migrates before starting).
     owns_engine = getattr(app.state, "engine", None) is None
     if owns_engine:
-        app.state.engine = make_engine(app.state.settings)
-        app.state.sessionmaker = make_sessionmaker(app.state.engine)
+        bind_database(app.state, make_engine(app.state.settings))
     app.state.shutting_down = False
     try:
         yield
@@ -77,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = None
     app.state.secret_key = resolve_secret_key(settings)
+    app.state.tokens = TokenVerifier(app.state.secret_key)
     app.state.cursor_key = hashlib.sha256(b"cursor:" + app.state.secret_key.encode()).digest()
     app.state.login_throttle = LoginThrottle()
     install_handlers(app)
@@ -84,7 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_openapi(app)
     app.include_router(health_router)
     app.include_router(metrics_router)
-    app.include_router(build_router())
+    include_api(app)
     app.add_middleware(RequestContextMiddleware)
     # outermost: also counts what RequestContextMiddleware answers itself (413)
     app.add_middleware(MetricsMiddleware)

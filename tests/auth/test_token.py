@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+import asyncio
 import base64
+import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import jwt
 import pytest
 
-from ipcp_api.auth.security import ALGORITHM, create_token
+from ipcp_api.auth import security
+from ipcp_api.auth.security import ALGORITHM, TokenVerifier, create_token
 
 TOKEN = "/api/v1/auth/token"
 ME = "/api/v1/users/me"
@@ -187,7 +190,46 @@ async def test_token_of_a_deleted_user_is_401(
 ) -> None:
     user = await factory.user(role="staff")
     token = create_token(app.state.secret_key, user_id=user.id, expires_in=600)
+    # verified once (the app now remembers the token), then the user goes away
+    assert (await anon.get(ME, headers={"Authorization": f"Bearer {token}"})).status_code == 200
     await session.delete(user)
     await session.flush()
     response = await anon.get(ME, headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401
+
+
+async def test_a_remembered_token_is_refused_once_it_expires(
+    anon: httpx.AsyncClient, factory, app
+) -> None:
+    user = await factory.user(role="viewer")
+    token = create_token(app.state.secret_key, user_id=user.id, expires_in=1)
+    assert (await anon.get(ME, headers={"Authorization": f"Bearer {token}"})).status_code == 200
+    expires = jwt.decode(token, options={"verify_signature": False})["exp"]
+    await asyncio.sleep(max(0.0, expires - time.time()) + 0.05)
+    response = await anon.get(ME, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+
+
+def test_the_verifier_checks_each_token_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    key = "verifier-key-" + "z" * 40
+    decoded: list[str] = []
+    real = security.decode_token
+
+    def counting(key: str, token: str):
+        decoded.append(token)
+        return real(key, token)
+
+    monkeypatch.setattr(security, "decode_token", counting)
+    verifier = TokenVerifier(key, size=2)
+    first = create_token(key, user_id=7, expires_in=600)
+    assert [verifier.user_id(first) for _ in range(3)] == [7, 7, 7]
+    assert decoded == [first]
+    # failures are checked every time and never remembered
+    bad = create_token("another-key-" + "q" * 40, user_id=7, expires_in=600)
+    assert [verifier.user_id(bad) for _ in range(2)] == [None, None]
+    assert decoded == [first, bad, bad]
+    # bounded: the least recently used token is dropped and verified again when it returns
+    second = create_token(key, user_id=8, expires_in=600)
+    third = create_token(key, user_id=9, expires_in=600)
+    assert [verifier.user_id(t) for t in (second, third, first)] == [8, 9, 7]
+    assert decoded[-3:] == [second, third, first]

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ipcp_api.app import create_app
 from ipcp_api.auth.security import hash_password
 from ipcp_api.config import Settings
-from ipcp_api.db.session import make_sessionmaker
+from ipcp_api.db.session import bind_database
 from ipcp_api.models import AuditEvent, Partner, Programme, User
 
 URL = "/api/v1/programmes"
@@ -32,8 +32,7 @@ async def committing_client(
     settings: Settings, engine: AsyncEngine
 ) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, Any]]]:
     app = create_app(settings)
-    app.state.engine = engine
-    app.state.sessionmaker = make_sessionmaker(engine)
+    bind_database(app.state, engine)
     app.state.shutting_down = False
     tag = uuid.uuid4().hex[:8].upper()
     created: dict[str, Any] = {"programmes": []}

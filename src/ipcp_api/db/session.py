@@ -72,14 +72,42 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
+def bind_database(state: Any, engine: AsyncEngine) -> None:
+    """Give an app (its ``state``) the engine and its two kinds of session.
+
+    ``sessionmaker``: one transaction per request (every write). ``read_sessionmaker``: the same
+    pool in autocommit mode, for GET and HEAD, which never write. At READ COMMITTED (the
+    server's default, never changed here) every statement takes its own snapshot whether or
+    not it runs inside a transaction, so a read loses nothing without one, and saves two
+    round trips (``BEGIN`` and ``COMMIT``) out of a detail request's five (bench/README.md).
+    The connection goes back to the pool in its usual mode (SQLAlchemy resets the level).
+    """
+    state.engine = engine
+    state.sessionmaker = make_sessionmaker(engine)
+    state.read_sessionmaker = make_sessionmaker(
+        engine.execution_options(isolation_level="AUTOCOMMIT")
+    )
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One session and one transaction per request, committed before the response is sent.
+    """One session per request; for writes one transaction, committed before the response
+    is sent.
 
     Used with ``Depends(..., scope="function")``: the code after ``yield`` runs once the
     endpoint has returned and its response is built, but before it is sent, so a commit
-    that fails becomes an error response instead of a 2xx.
+    that fails becomes an error response instead of a 2xx. GET and HEAD get an autocommit
+    session (``bind_database``) and no commit.
     """
-    maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    state = request.app.state
+    if request.method in READ_METHODS:
+        read_maker: async_sessionmaker[AsyncSession] = state.read_sessionmaker
+        async with read_maker() as session:
+            yield session  # nothing to commit: closing gives the connection back
+        return
+    maker: async_sessionmaker[AsyncSession] = state.sessionmaker
     async with maker() as session:
         try:
             yield session
