@@ -23,6 +23,7 @@ from ipcp_api.common.pagination import (
     cursor_values,
     fetch_page_rows,
     keyset_page,
+    page_with_total,
     parse_sort,
     rows_as_dicts,
 )
@@ -116,13 +117,15 @@ def _filter(name: str) -> ColumnElement[bool]:
 @functools.lru_cache(maxsize=256)
 def _list_statements(
     scoped: bool, filters: tuple[str, ...], sort: str, cursor: CursorShape
-) -> tuple[Select[Any], Select[Any]]:
-    """(page, count) for one shape of the list; every value is a bind parameter."""
+) -> Select[Any]:
+    """The page and its total (``page_with_total``) for one shape of the list; every value
+    is a bind parameter."""
     base = _readable_rows(scoped)
     if filters:
         base = base.where(*(_filter(name) for name in filters))
     order = parse_sort(sort, SORT_FIELDS, "due_on")
-    return keyset_page(base, order, cursor), count_statement(base.with_only_columns(Milestone.id))
+    page = keyset_page(base, order, cursor)
+    return page_with_total(page, count_statement(base.with_only_columns(Milestone.id)), order)
 
 
 @functools.lru_cache(maxsize=2)
@@ -143,7 +146,7 @@ async def list_milestones(
     sort: str | None,
     params: ListParams,
 ) -> dict[str, Any]:
-    """A page of ``MilestoneRead`` as JSON-ready data (``Page``'s shape), in 2 statements."""
+    """A page of ``MilestoneRead`` as JSON-ready data (``Page``'s shape), in 1 statement."""
     order = parse_sort(sort, SORT_FIELDS, "due_on")
     shape, values = cursor_values(order, params)
     values.update(_scope_values(actor))
@@ -158,8 +161,8 @@ async def list_milestones(
     }
     filters = tuple(name for name in FILTERS if given[name] is not None)
     values.update((name, given[name]) for name in filters if name not in ("overdue", "not_overdue"))
-    page, count = _list_statements(actor.partner_scope is not None, filters, order.token, shape)
-    return await fetch_page_rows(session, page, count, order, params, values)
+    stmt = _list_statements(actor.partner_scope is not None, filters, order.token, shape)
+    return await fetch_page_rows(session, stmt, order, params, values)
 
 
 async def read_milestone(session: AsyncSession, actor: Actor, milestone_id: int) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from ipcp_api.common.pagination import (
     cursor_values,
     fetch_page_rows,
     keyset_page,
+    page_with_total,
     parse_sort,
     rows_as_dicts,
 )
@@ -135,14 +136,15 @@ def _filter(name: str) -> ColumnElement[bool]:
 @functools.lru_cache(maxsize=256)
 def _list_statements(
     scoped: bool, filters: tuple[str, ...], sort: str, cursor: CursorShape
-) -> tuple[Select[Any], Select[Any]]:
-    """(page, count) for one shape of the list; every value is a bind parameter."""
+) -> Select[Any]:
+    """The page and its total (``page_with_total``) for one shape of the list; every value
+    is a bind parameter."""
     base = _readable_rows(scoped, via_programme="partner_id" in filters)
     if filters:
         base = base.where(*(_filter(name) for name in filters))
     order = parse_sort(sort, SORT_FIELDS, "code")
     page = keyset_page(with_metrics(base, AS_OF), order, cursor)
-    return page, count_statement(base.with_only_columns(Project.id))
+    return page_with_total(page, count_statement(base.with_only_columns(Project.id)), order)
 
 
 @functools.lru_cache(maxsize=2)
@@ -163,7 +165,7 @@ async def list_projects(
     sort: str | None,
     params: ListParams,
 ) -> dict[str, Any]:
-    """A page of ``ProjectRead`` as JSON-ready data (``Page``'s shape), in 2 statements."""
+    """A page of ``ProjectRead`` as JSON-ready data (``Page``'s shape), in 1 statement."""
     order = parse_sort(sort, SORT_FIELDS, "code")
     shape, values = cursor_values(order, params)
     values.update(_scope_values(actor))
@@ -179,8 +181,8 @@ async def list_projects(
         name for name, value in zip(FILTERS, given.values(), strict=True) if value is not None
     )
     values.update((name, value) for name, value in given.items() if value is not None)
-    page, count = _list_statements(actor.partner_scope is not None, filters, order.token, shape)
-    return await fetch_page_rows(session, page, count, order, params, values)
+    stmt = _list_statements(actor.partner_scope is not None, filters, order.token, shape)
+    return await fetch_page_rows(session, stmt, order, params, values)
 
 
 async def read_project(session: AsyncSession, actor: Actor, project_id: int) -> dict[str, Any]:
