@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import delete, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -23,7 +23,8 @@ from ipcp_api.auth.throttle import LoginThrottle
 from ipcp_api.config import Settings, load_settings, normalise_database_url
 from ipcp_api.db import embedded
 from ipcp_api.db.migrations import upgrade
-from ipcp_api.db.session import make_engine
+from ipcp_api.db.session import bind_database, make_engine
+from ipcp_api.models import AuditEvent, Framework, User
 from tests.factories import Factory
 
 
@@ -205,3 +206,42 @@ def client_for(app: Any, factory: Factory) -> Any:
         return client
 
     return make
+
+
+# --- an app on real commits, with a pool of one connection --------------------------------------
+
+
+@pytest.fixture
+async def engine_of_one(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    """An engine whose pool holds one connection: every request reuses it, and a request that
+    keeps it blocks the next (``IPCP_DB_POOL_TIMEOUT`` later: 503)."""
+    one = make_engine(settings.model_copy(update={"db_pool_size": 1, "db_max_overflow": 0}))
+    yield one
+    await one.dispose()
+
+
+@pytest.fixture
+async def committing(settings: Settings, engine_of_one: AsyncEngine) -> AsyncIterator[Any]:
+    """The app as its lifespan wires it (``bind_database``) on ``engine_of_one``: writes
+    commit for real. Yields the app; its ``client`` is signed in as a fresh staff user, and
+    the user, its audit records and the frameworks coded ``<tag>-…`` go at the end."""
+    app: Any = create_app(settings)
+    bind_database(app.state, engine_of_one)
+    app.state.shutting_down = False
+    app.tag = f"S{uuid.uuid4().hex[:6]}".upper()
+    async with app.state.sessionmaker() as session:
+        user = User(username=app.tag.lower(), password_hash="unused", role="staff", active=True)
+        session.add(user)
+        await session.commit()
+    token = create_token(app.state.secret_key, user_id=user.id, expires_in=600)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://test",
+        headers={"Authorization": f"Bearer {token}"},
+    ) as app.client:
+        yield app
+    async with app.state.sessionmaker() as session:
+        await session.execute(delete(AuditEvent).where(AuditEvent.user_id == user.id))
+        await session.execute(delete(Framework).where(Framework.code.startswith(app.tag)))
+        await session.execute(delete(User).where(User.id == user.id))
+        await session.commit()

@@ -23,6 +23,7 @@ from ipcp_api.metrics import MetricsMiddleware, worker_exiting
 from ipcp_api.metrics import router as metrics_router
 from ipcp_api.middleware import RequestContextMiddleware
 from ipcp_api.openapi import install_openapi
+from ipcp_api.reports.slots import ReportSlots
 
 DESCRIPTION = """
 Tracks international partnership and cooperation programmes — such as NATO's Individual
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.tokens = TokenVerifier(app.state.secret_key)
     app.state.cursor_key = hashlib.sha256(b"cursor:" + app.state.secret_key.encode()).digest()
     app.state.login_throttle = LoginThrottle()
+    app.state.report_slots = ReportSlots(settings.report_concurrency)
     install_handlers(app)
     install_docs(app)
     install_openapi(app)

@@ -69,6 +69,7 @@ class Settings(BaseSettings):
     db_connect_timeout: Annotated[float, Field(gt=0, le=60)] = 3.0
     db_statement_timeout_ms: Annotated[int, Field(ge=100, le=600_000)] = 15_000
     swagger_persist_authorization: bool = False
+    report_concurrency: Annotated[int, Field(ge=1, le=64)] = 4
 
     @field_validator("database_url")
     @classmethod

@@ -17,6 +17,7 @@ from ipcp_api.errors import NotAcceptable
 from ipcp_api.reports import csv as report_csv
 from ipcp_api.reports import service
 from ipcp_api.reports.schemas import PartnerReport, PortfolioReport, ProgrammeReport
+from ipcp_api.reports.slots import ReportSlots
 
 router = APIRouter(tags=["reports"])
 
@@ -116,6 +117,11 @@ def _json(report: service.Report) -> Response:
     return Response(content=orjson.dumps(report), media_type=JSON, headers={"Vary": "Accept"})
 
 
+def _slots(request: Request) -> ReportSlots:
+    slots: ReportSlots = request.app.state.report_slots
+    return slots
+
+
 def _as_of(value: date | None) -> date:
     return value if value is not None else today()
 
@@ -138,13 +144,14 @@ async def programme_report(
     as_of: AsOf = None,
 ) -> Response:
     fmt = negotiate(request.headers.get("accept"))
-    report = await service.programme_report(session, actor, programme_id, as_of=_as_of(as_of))
-    if fmt == "csv":
-        return _csv(
-            report_csv.programme_csv(report),
-            f"programme-{report['programme']['code']}-{report['as_of']}.csv",
-        )
-    return _json(report)
+    async with _slots(request).slot(session):
+        report = await service.programme_report(session, actor, programme_id, as_of=_as_of(as_of))
+        if fmt == "csv":
+            return _csv(
+                report_csv.programme_csv(report),
+                f"programme-{report['programme']['code']}-{report['as_of']}.csv",
+            )
+        return _json(report)
 
 
 @router.get(
@@ -164,13 +171,14 @@ async def partner_report(
     as_of: AsOf = None,
 ) -> Response:
     fmt = negotiate(request.headers.get("accept"))
-    report = await service.partner_report(session, actor, partner_id, as_of=_as_of(as_of))
-    if fmt == "csv":
-        return _csv(
-            report_csv.partner_csv(report),
-            f"partner-{report['partner']['code']}-{report['as_of']}.csv",
-        )
-    return _json(report)
+    async with _slots(request).slot(session):
+        report = await service.partner_report(session, actor, partner_id, as_of=_as_of(as_of))
+        if fmt == "csv":
+            return _csv(
+                report_csv.partner_csv(report),
+                f"partner-{report['partner']['code']}-{report['as_of']}.csv",
+            )
+        return _json(report)
 
 
 @router.get(
@@ -200,9 +208,10 @@ async def portfolio_report(
     ] = None,
 ) -> Response:
     fmt = negotiate(request.headers.get("accept"))
-    report = await service.portfolio_report(
-        session, actor, as_of=_as_of(as_of), framework_id=framework_id, status=status
-    )
-    if fmt == "csv":
-        return _csv(report_csv.portfolio_csv(report), f"portfolio-{report['as_of']}.csv")
-    return _json(report)
+    async with _slots(request).slot(session):
+        report = await service.portfolio_report(
+            session, actor, as_of=_as_of(as_of), framework_id=framework_id, status=status
+        )
+        if fmt == "csv":
+            return _csv(report_csv.portfolio_csv(report), f"portfolio-{report['as_of']}.csv")
+        return _json(report)
