@@ -30,11 +30,6 @@ class ReportSlots:
             self._semaphore, self._loop = asyncio.Semaphore(self.size), loop
         return self._semaphore
 
-    @property
-    def busy(self) -> bool:
-        """Every slot taken: the next report waits."""
-        return self._current().locked()
-
     @asynccontextmanager
     async def slot(self, session: AsyncSession) -> AsyncIterator[None]:
         semaphore = self._current()
