@@ -29,7 +29,7 @@ SQL. Fractions arrive from PostgreSQL already rounded, as float8.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
@@ -61,6 +61,7 @@ from sqlalchemy.sql import Executable
 from ipcp_api.auth.actor import Actor
 from ipcp_api.common import metrics
 from ipcp_api.common.http import in_id_range
+from ipcp_api.common.pagination import rows_as_dicts
 from ipcp_api.enums import ProgrammeStatus
 from ipcp_api.errors import NotFound
 from ipcp_api.models import FrameworkMembership, Milestone, Partner, Pillar, Programme, Project
@@ -231,20 +232,6 @@ def _split(rows: Iterable[Any], levels: Sequence[int]) -> list[list[Any]]:
     return [out[level] for level in levels]
 
 
-async def _execute(
-    session: AsyncSession, stmt: Executable, values: Mapping[str, Any]
-) -> list[dict[str, Any]]:
-    """The rows of a Core statement as dicts, on the session's connection and transaction.
-
-    Skips the ORM's result machinery and Row attribute lookups, which for a report of
-    thousands of rows cost more than the query itself.
-    """
-    connection = await session.connection()
-    result = await connection.execute(stmt, dict(values))
-    keys = tuple(map(str, result.keys()))  # plain str: orjson refuses str subclasses
-    return [dict(zip(keys, row, strict=True)) for row in result]
-
-
 def _in_scope(scoped: bool, partner_id: Any) -> ColumnElement[bool]:
     """The caller's partner only (``:scope``), or every row."""
     return partner_id == bindparam("scope") if scoped else true()
@@ -397,11 +384,11 @@ async def programme_report(
         raise NotFound(f"programme {programme_id} does not exist")
     header, figures, lists = programme_statements(actor.partner_scope is not None)
     values = report_values(actor, as_of, programme_id=programme_id)
-    headers = await _execute(session, header, values)
+    headers = await rows_as_dicts(session, header, values)
     if not headers:
         raise NotFound(f"programme {programme_id} does not exist")
-    rows = await _execute(session, figures, values)
-    listed = await _execute(session, lists, values)
+    rows = await rows_as_dicts(session, figures, values)
+    listed = await rows_as_dicts(session, lists, values)
     return shape_programme_report(as_of, headers[0], rows, listed)
 
 
@@ -474,11 +461,11 @@ async def partner_report(
         raise NotFound(f"partner {partner_id} does not exist")
     header, figures = partner_statements(actor.partner_scope is not None)
     values = report_values(actor, as_of, partner_id=partner_id)
-    partners = await _execute(session, header, values)
+    partners = await rows_as_dicts(session, header, values)
     if not partners:
         raise NotFound(f"partner {partner_id} does not exist")
     partner = partners[0]
-    rows = await _execute(session, figures, values)
+    rows = await rows_as_dicts(session, figures, values)
     programme_rows, pillar_rows, total = _split(rows, (1, 2, 3))
     return {
         "as_of": as_of,
@@ -601,4 +588,4 @@ async def portfolio_report(
         values["framework_id"] = framework_id
     if status is not None:
         values["status"] = status.value
-    return shape_portfolio_report(as_of, await _execute(session, stmt, values))
+    return shape_portfolio_report(as_of, await rows_as_dicts(session, stmt, values))
