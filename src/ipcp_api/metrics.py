@@ -8,6 +8,7 @@
 - ``ipcp_http_requests_in_progress``.
 - ``ipcp_db_pool_*``: the connection pool (checked out, idle, size, overflow, max), read from
   the engine when scraped.
+- ``ipcp_reports_building`` and ``ipcp_reports_waiting``: the report slots (reports/slots.py).
 
 Several uvicorn workers are several processes, each with its own counters. When
 ``PROMETHEUS_MULTIPROC_DIR`` is set (to an empty directory writable by every worker, before the
@@ -83,6 +84,17 @@ POOL_MAX = Gauge(
     "ipcp_db_pool_max",
     "Connections the pool may open at most: size + max overflow. A request that finds them"
     " all checked out waits IPCP_DB_POOL_TIMEOUT seconds, then gets 503.",
+    multiprocess_mode="livesum",
+)
+
+REPORTS_BUILDING = Gauge(
+    "ipcp_reports_building",
+    "Progress reports being built now (at most IPCP_REPORT_CONCURRENCY per worker).",
+    multiprocess_mode="livesum",
+)
+REPORTS_WAITING = Gauge(
+    "ipcp_reports_waiting",
+    "Progress reports waiting for a free slot, holding no database connection.",
     multiprocess_mode="livesum",
 )
 

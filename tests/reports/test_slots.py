@@ -6,12 +6,20 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from prometheus_client import REGISTRY
+
 from ipcp_api.config import Settings
 from ipcp_api.db.session import bind_database, make_engine
 from ipcp_api.reports import service
 from ipcp_api.reports.slots import ReportSlots
 
 PORTFOLIO = "/api/v1/reports/portfolio"
+
+
+def _gauge(name: str) -> float:
+    value = REGISTRY.get_sample_value(name)
+    assert value is not None, name
+    return value
 
 
 async def _until(condition: Any, seconds: float = 5.0) -> None:
@@ -27,6 +35,8 @@ async def test_a_waiting_report_gives_its_connection_back(committing: Any) -> No
     app.state.report_slots = slots = ReportSlots(1)
     engine = app.state.engine
     semaphore = slots._current()
+    waiting_before = _gauge("ipcp_reports_waiting")
+    building_before = _gauge("ipcp_reports_building")
     await semaphore.acquire()  # the one slot is taken: by "another report"
     try:
         waiting = asyncio.create_task(client.get(PORTFOLIO))
@@ -34,6 +44,7 @@ async def test_a_waiting_report_gives_its_connection_back(committing: Any) -> No
         # gave the connection back
         await _until(lambda: engine.pool.checkedout() == 0 and len(semaphore._waiters or ()) == 1)
         assert not waiting.done()
+        assert _gauge("ipcp_reports_waiting") == waiting_before + 1
         # so the rest of the API still gets the connection meanwhile
         other = await client.get("/api/v1/frameworks")
         assert other.status_code == 200, other.text
@@ -44,6 +55,8 @@ async def test_a_waiting_report_gives_its_connection_back(committing: Any) -> No
     assert response.status_code == 200, response.text
     assert response.json()["as_of"]
     assert engine.pool.checkedout() == 0
+    assert _gauge("ipcp_reports_waiting") == waiting_before
+    assert _gauge("ipcp_reports_building") == building_before
 
 
 async def test_reports_are_built_at_most_n_at_a_time(
@@ -54,10 +67,14 @@ async def test_reports_are_built_at_most_n_at_a_time(
     running = peak = 0
     real = service.portfolio_report
 
+    building: list[float] = []
+    building_before = _gauge("ipcp_reports_building")
+
     async def counted(*args: Any, **kwargs: Any) -> Any:
         nonlocal running, peak
         running += 1
         peak = max(peak, running)
+        building.append(_gauge("ipcp_reports_building"))
         try:
             await asyncio.sleep(0.05)
             return await real(*args, **kwargs)
@@ -75,3 +92,5 @@ async def test_reports_are_built_at_most_n_at_a_time(
         await wide.dispose()
     assert [r.status_code for r in responses] == [200] * 6
     assert peak == 2
+    # the gauge follows the slots: each report saw itself and at most one other
+    assert {value - building_before for value in building} == {1, 2}

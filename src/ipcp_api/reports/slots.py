@@ -16,6 +16,8 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ipcp_api.metrics import REPORTS_BUILDING, REPORTS_WAITING
+
 
 class ReportSlots:
     def __init__(self, size: int) -> None:
@@ -35,5 +37,16 @@ class ReportSlots:
         semaphore = self._current()
         if semaphore.locked():
             await session.close()  # wait without holding a pooled connection
-        async with semaphore:
+            REPORTS_WAITING.inc()
+            try:
+                await semaphore.acquire()
+            finally:
+                REPORTS_WAITING.dec()
+        else:
+            await semaphore.acquire()
+        REPORTS_BUILDING.inc()
+        try:
             yield
+        finally:
+            REPORTS_BUILDING.dec()
+            semaphore.release()
