@@ -10,7 +10,21 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Numeric, and_, case, cast, func, literal, not_
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Date,
+    Numeric,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    not_,
+)
+
+from ipcp_api.auth.actor import Actor
 
 LATE_AFTER_DAYS = 30
 PLACES = 4
@@ -19,6 +33,17 @@ PLACES = 4
 def today() -> date:
     """ "Today" is the current UTC date."""
     return datetime.now(UTC).date()
+
+
+AS_OF = bindparam("as_of", type_=Date)
+"""The date the project and milestone read paths compute their fields as of (today)."""
+
+
+def read_values(actor: Actor) -> dict[str, Any]:
+    """The bind values every project and milestone read statement takes: ``as_of`` today and,
+    for a caller bound to one partner, ``scope``."""
+    scope = actor.partner_scope
+    return {"as_of": today(), **({"scope": scope} if scope is not None else {})}
 
 
 class MilestoneCols:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 from datetime import date
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ColumnElement, Date, Select, bindparam, not_, select
@@ -13,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ipcp_api.audit import service as audit
 from ipcp_api.auth.actor import Actor
 from ipcp_api.common import metrics
-from ipcp_api.common.crud import apply, delete_row, one_or_404, patch_values
+from ipcp_api.common.crud import apply, delete_row, one_or_404, patch_values, plain_values
 from ipcp_api.common.http import check_if_match, in_id_range
+from ipcp_api.common.metrics import AS_OF, read_values
 from ipcp_api.common.pagination import (
     CursorShape,
     ListParams,
@@ -67,7 +67,6 @@ def is_overdue(as_of: Any) -> ColumnElement[bool]:
 # (scope, filters, sort, cursor) with bind parameters for every value; rows come back as
 # JSON-ready dicts in ``MilestoneRead``'s field order, written once by the router.
 
-AS_OF = bindparam("as_of", type_=Date)
 _COLUMNS = tuple(getattr(Milestone, name) for name in _FIELDS)
 FILTERS = (
     "project_id",
@@ -91,11 +90,6 @@ def _readable_rows(scoped: bool) -> Select[Any]:
     if scoped:
         stmt = stmt.where(Programme.partner_id == bindparam("scope"))
     return stmt
-
-
-def _scope_values(actor: Actor) -> dict[str, Any]:
-    scope = actor.partner_scope
-    return {"as_of": metrics.today(), **({"scope": scope} if scope is not None else {})}
 
 
 def _filter(name: str) -> ColumnElement[bool]:
@@ -149,7 +143,7 @@ async def list_milestones(
     """A page of ``MilestoneRead`` as JSON-ready data (``Page``'s shape), in 1 statement."""
     order = parse_sort(sort, SORT_FIELDS, "due_on")
     shape, values = cursor_values(order, params)
-    values.update(_scope_values(actor))
+    values.update(read_values(actor))
     given: dict[str, Any] = {
         "project_id": project_id,
         "programme_id": programme_id,
@@ -171,7 +165,7 @@ async def read_milestone(session: AsyncSession, actor: Actor, milestone_id: int)
     rows: list[dict[str, Any]] = []
     if in_id_range(milestone_id):
         stmt = _one_statement(actor.partner_scope is not None)
-        rows = await rows_as_dicts(session, stmt, {**_scope_values(actor), "id": milestone_id})
+        rows = await rows_as_dicts(session, stmt, {**read_values(actor), "id": milestone_id})
     if not rows:
         raise NotFound(f"milestone {milestone_id} does not exist")
     return rows[0]
@@ -263,10 +257,6 @@ def _check(
     raise error
 
 
-def _plain(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v.value if isinstance(v, StrEnum) else v) for k, v in values.items()}
-
-
 # --- writes -----------------------------------------------------------------------------------
 
 
@@ -276,7 +266,7 @@ async def create_milestone(
     forbid_viewer(actor)
     project, programme = await _lock_project(session, actor, data.project_id)
     _may_write(actor, programme)
-    values = _plain(data.model_dump())
+    values = plain_values(data.model_dump())
     _check(
         project,
         due_on=values["due_on"],
@@ -301,7 +291,7 @@ async def update_milestone(
     forbid_viewer(actor)
     milestone = await _lock_milestone(session, actor, milestone_id)
     check_if_match(if_match, milestone.version)
-    values = _plain(patch_values(patch, nullable=NULLABLE))
+    values = plain_values(patch_values(patch, nullable=NULLABLE))
     project, programme = await _lock_project(session, actor, milestone.project_id)
     _may_write(actor, programme)
     if values.get("project_id", milestone.project_id) != milestone.project_id:

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from datetime import date
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -9,7 +8,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ipcp_api.audit import service as audit
 from ipcp_api.auth.actor import Actor
-from ipcp_api.common.crud import check_exists, delete_row, one_or_404, patch_values, text_search
+from ipcp_api.common.crud import (
+    check_exists,
+    delete_row,
+    one_or_404,
+    patch_values,
+    plain_values,
+    text_search,
+)
 from ipcp_api.common.http import check_if_match
 from ipcp_api.common.metrics import today
 from ipcp_api.common.pagination import ListParams, SortField, fetch_page, parse_sort
@@ -91,11 +97,6 @@ async def get_programme(
     return programme
 
 
-def _plain(values: dict[str, Any]) -> dict[str, Any]:
-    """Enum members as their plain string values (what the columns hold)."""
-    return {k: v.value if isinstance(v, StrEnum) else v for k, v in values.items()}
-
-
 def _check_dates(starts_on: date, ends_on: date) -> None:
     if ends_on < starts_on:
         raise Invalid(("body", "ends_on"), f"must not be before starts_on ({starts_on})")
@@ -111,7 +112,7 @@ async def create_programme(session: AsyncSession, actor: Actor, data: ProgrammeC
     await check_exists(
         session, _visible_partner(actor, data.partner_id), "partner_id", data.partner_id
     )
-    programme = Programme(**_plain(data.model_dump()))
+    programme = Programme(**plain_values(data.model_dump()))
     session.add(programme)
     await session.flush()
     audit.created(session, actor, programme)
@@ -155,7 +156,9 @@ async def update_programme(
     check_if_match(if_match, programme.version)
     values = patch_values(patch, nullable=NULLABLE)
     changes = {
-        name: value for name, value in _plain(values).items() if getattr(programme, name) != value
+        name: value
+        for name, value in plain_values(values).items()
+        if getattr(programme, name) != value
     }
     if not changes:
         return programme  # nothing changes: 200, same version, no audit row

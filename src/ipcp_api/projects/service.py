@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import functools
 from datetime import date
-from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, Float, Select, bindparam, cast, or_, select, true
+from sqlalchemy import ColumnElement, Float, Select, bindparam, cast, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -21,8 +20,10 @@ from ipcp_api.common.crud import (
     escape_like,
     one_or_404,
     patch_values,
+    plain_values,
 )
 from ipcp_api.common.http import check_if_match, in_id_range
+from ipcp_api.common.metrics import AS_OF, read_values
 from ipcp_api.common.pagination import (
     CursorShape,
     ListParams,
@@ -100,7 +101,6 @@ def with_metrics(stmt: Select[Any], as_of: Any) -> Select[Any]:
 # and no ORM object is made. Rows come back as JSON-ready dicts, in ``ProjectRead``'s field
 # order, that the router writes once with orjson; ``ProjectRead`` still documents them.
 
-AS_OF = bindparam("as_of", type_=Date)
 _COLUMNS = tuple(getattr(Project, name) for name in _FIELDS)
 FILTERS = ("q", "programme_id", "pillar_id", "partner_id", "status", "area")
 
@@ -113,11 +113,6 @@ def _readable_rows(scoped: bool, *, via_programme: bool = False) -> Select[Any]:
     if scoped:
         stmt = stmt.where(Programme.partner_id == bindparam("scope"))
     return stmt
-
-
-def _scope_values(actor: Actor) -> dict[str, Any]:
-    scope = actor.partner_scope
-    return {"as_of": metrics.today(), **({"scope": scope} if scope is not None else {})}
 
 
 def _filter(name: str) -> ColumnElement[bool]:
@@ -168,7 +163,7 @@ async def list_projects(
     """A page of ``ProjectRead`` as JSON-ready data (``Page``'s shape), in 1 statement."""
     order = parse_sort(sort, SORT_FIELDS, "code")
     shape, values = cursor_values(order, params)
-    values.update(_scope_values(actor))
+    values.update(read_values(actor))
     given = {
         "q_pattern": f"%{escape_like(q)}%" if q else None,
         "programme_id": programme_id,
@@ -191,7 +186,7 @@ async def read_project(session: AsyncSession, actor: Actor, project_id: int) -> 
     rows: list[dict[str, Any]] = []
     if in_id_range(project_id):
         stmt = _one_statement(actor.partner_scope is not None)
-        rows = await rows_as_dicts(session, stmt, {**_scope_values(actor), "id": project_id})
+        rows = await rows_as_dicts(session, stmt, {**read_values(actor), "id": project_id})
     if not rows:
         raise NotFound(f"project {project_id} does not exist")
     return rows[0]
@@ -309,10 +304,6 @@ async def _check_milestones_fit(
     _raise(errors)
 
 
-def _plain(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v.value if isinstance(v, StrEnum) else v) for k, v in values.items()}
-
-
 async def _check_pillar(session: AsyncSession, pillar_id: int) -> None:
     await check_exists(
         session, select(Pillar.id).where(Pillar.id == pillar_id), "pillar_id", pillar_id
@@ -328,7 +319,7 @@ async def create_project(session: AsyncSession, actor: Actor, data: ProjectCreat
     _may_write(actor, programme)
     await _check_pillar(session, data.pillar_id)
     _check_period(data.starts_on, data.ends_on, programme)
-    project = Project(**_plain(data.model_dump()))
+    project = Project(**plain_values(data.model_dump()))
     session.add(project)
     await session.flush()
     audit.created(session, actor, project)
@@ -346,7 +337,7 @@ async def update_project(
     forbid_viewer(actor)
     project = await _lock_project(session, actor, project_id)
     check_if_match(if_match, project.version)
-    values = _plain(patch_values(patch, nullable=NULLABLE))
+    values = plain_values(patch_values(patch, nullable=NULLABLE))
     programme = await _lock_programme(session, actor, project.programme_id, field=None)
     _may_write(actor, programme)
     target = programme
