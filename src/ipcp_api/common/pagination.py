@@ -9,16 +9,18 @@ import hmac
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import orjson
 from fastapi import Query, Request, Response
+from pydantic import BaseModel
 from sqlalchemy import Integer, Select, and_, bindparam, func, literal, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import ColumnElement
 
+from ipcp_api.common.schemas import Page
 from ipcp_api.errors import Invalid
 
 DEFAULT_LIMIT = 50
@@ -176,6 +178,28 @@ async def fetch_page(
             params.key, sort, mapping["sort_value"], int(mapping["sort_id"])
         )
     return rows, total, next_cursor
+
+
+ReadT = TypeVar("ReadT", bound=BaseModel)
+
+
+async def fetch_read_page(
+    session: AsyncSession,
+    stmt: Select[Any],
+    sort: Sort,
+    params: ListParams,
+    schema: type[ReadT],
+    *,
+    count_stmt: Select[Any] | None = None,
+) -> Page[ReadT]:
+    """``fetch_page`` of an ORM select, each row validated into ``schema``: a ``Page``."""
+    rows, total, next_cursor = await fetch_page(session, stmt, sort, params, count_stmt=count_stmt)
+    return Page[schema](  # type: ignore[valid-type]
+        items=[schema.model_validate(row[0]) for row in rows],
+        total=total,
+        limit=params.limit,
+        next_cursor=next_cursor,
+    )
 
 
 def link_next(request: Request, response: Response, next_cursor: str | None) -> None:

@@ -15,7 +15,7 @@ from ipcp_api.audit import service as audit
 from ipcp_api.auth.actor import Actor
 from ipcp_api.common.crud import apply, delete_row, one_or_404, patch_values, text_search
 from ipcp_api.common.http import check_if_match
-from ipcp_api.common.pagination import ListParams, SortField, fetch_page, parse_sort
+from ipcp_api.common.pagination import ListParams, SortField, fetch_read_page, parse_sort
 from ipcp_api.common.schemas import Page
 from ipcp_api.enums import PartnerKind
 from ipcp_api.errors import Invalid
@@ -143,18 +143,13 @@ async def list_partners(
         stmt = stmt.where(Partner.kind == kind.value)
     if framework_id is not None:
         stmt = stmt.where(Partner.memberships.any(FrameworkMembership.framework_id == framework_id))
-    rows, total, next_cursor = await fetch_page(
+    return await fetch_read_page(
         session,
         stmt.options(selectinload(Partner.memberships)),
         parse_sort(sort, SORT_FIELDS, "code"),
         params,
+        PartnerRead,
         count_stmt=stmt,
-    )
-    return Page[PartnerRead](
-        items=[PartnerRead.model_validate(row[0]) for row in rows],
-        total=total,
-        limit=params.limit,
-        next_cursor=next_cursor,
     )
 
 

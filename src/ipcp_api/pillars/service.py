@@ -11,7 +11,7 @@ from ipcp_api.audit import service as audit
 from ipcp_api.auth.actor import Actor
 from ipcp_api.common.crud import apply, delete_row, one_or_404, patch_values, text_search
 from ipcp_api.common.http import check_if_match
-from ipcp_api.common.pagination import ListParams, SortField, fetch_page, parse_sort
+from ipcp_api.common.pagination import ListParams, SortField, fetch_read_page, parse_sort
 from ipcp_api.common.schemas import Page
 from ipcp_api.models import Pillar
 from ipcp_api.pillars.schemas import PillarCreate, PillarPatch, PillarRead
@@ -36,14 +36,8 @@ async def list_pillars(
     search = text_search((Pillar.code, Pillar.name, Pillar.description), q)
     if search is not None:
         stmt = stmt.where(search)
-    rows, total, next_cursor = await fetch_page(
-        session, stmt, parse_sort(sort, SORT_FIELDS, "position"), params
-    )
-    return Page[PillarRead](
-        items=[PillarRead.model_validate(row[0]) for row in rows],
-        total=total,
-        limit=params.limit,
-        next_cursor=next_cursor,
+    return await fetch_read_page(
+        session, stmt, parse_sort(sort, SORT_FIELDS, "position"), params, PillarRead
     )
 
 

@@ -18,7 +18,7 @@ from ipcp_api.common.crud import (
 )
 from ipcp_api.common.http import check_if_match
 from ipcp_api.common.metrics import today
-from ipcp_api.common.pagination import ListParams, SortField, fetch_page, parse_sort
+from ipcp_api.common.pagination import ListParams, SortField, fetch_read_page, parse_sort
 from ipcp_api.common.schemas import Page
 from ipcp_api.enums import ProgrammeKind, ProgrammeStatus
 from ipcp_api.errors import Conflict, Invalid
@@ -76,14 +76,8 @@ async def list_programmes(
         stmt = stmt.where(Programme.kind == kind.value)
     if active_on is not None:
         stmt = stmt.where(Programme.starts_on <= active_on, Programme.ends_on >= active_on)
-    rows, total, next_cursor = await fetch_page(
-        session, stmt, parse_sort(sort, SORT_FIELDS, "code"), params
-    )
-    return Page[ProgrammeRead](
-        items=[ProgrammeRead.model_validate(row[0]) for row in rows],
-        total=total,
-        limit=params.limit,
-        next_cursor=next_cursor,
+    return await fetch_read_page(
+        session, stmt, parse_sort(sort, SORT_FIELDS, "code"), params, ProgrammeRead
     )
 
 

@@ -26,7 +26,7 @@ from ipcp_api.common.crud import (
     text_search,
 )
 from ipcp_api.common.http import check_if_match
-from ipcp_api.common.pagination import ListParams, SortField, fetch_page, parse_sort
+from ipcp_api.common.pagination import ListParams, SortField, fetch_read_page, parse_sort
 from ipcp_api.common.schemas import Page
 from ipcp_api.enums import AuditAction, Role
 from ipcp_api.errors import Conflict, Invalid
@@ -97,14 +97,8 @@ async def list_users(
         stmt = stmt.where(User.partner_id == partner_id)
     if active is not None:
         stmt = stmt.where(User.active.is_(active))
-    rows, total, next_cursor = await fetch_page(
-        session, stmt, parse_sort(sort, SORT_FIELDS, "username"), params
-    )
-    return Page[UserRead](
-        items=[UserRead.model_validate(row[0]) for row in rows],
-        total=total,
-        limit=params.limit,
-        next_cursor=next_cursor,
+    return await fetch_read_page(
+        session, stmt, parse_sort(sort, SORT_FIELDS, "username"), params, UserRead
     )
 
 
