@@ -117,6 +117,7 @@ def problem(
     title: str | None = None,
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": "about:blank",
@@ -126,6 +127,8 @@ def problem(
     }
     if errors is not None:
         body["errors"] = errors
+    if extra:
+        body.update(extra)
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
 
 
@@ -167,6 +170,12 @@ _CHILDREN = {
 }
 
 
+def is_data_exception(exc: sa_exc.DBAPIError) -> bool:
+    """SQLSTATE class 22: a value the database cannot compute with (data exception)."""
+    sqlstate = getattr(_asyncpg_error(exc), "sqlstate", None)
+    return isinstance(sqlstate, str) and sqlstate.startswith("22")
+
+
 def from_db_error(exc: sa_exc.DBAPIError, *, deleting: bool = False) -> ApiError:
     """Map a database error to an ApiError by SQLSTATE and constraint name (never the text)."""
     global _CONSTRAINTS
@@ -190,7 +199,7 @@ def from_db_error(exc: sa_exc.DBAPIError, *, deleting: bool = False) -> ApiError
     if sqlstate == "23514":  # check_violation
         prefix = f"{owner}_"
         name = constraint[len(prefix) : -len("_check")] if constraint.startswith(prefix) else ""
-        field = _CHECK_FIELD.get(name, name or "body")
+        field = _CHECK_FIELD.get(name, name.removesuffix("_finite") or "body")
         return Invalid(("body", field), f"violates the rule {constraint}")
     if sqlstate in {"23502", "22001", "22003", "22007", "22008", "22P02", "22021"}:
         return Invalid(("body",), "a value is missing, too long or out of range")
@@ -299,7 +308,17 @@ def install_handlers(app: FastAPI) -> None:
         return _render(PreconditionFailed("the resource was changed by another request"))
 
     @app.exception_handler(sa_exc.DBAPIError)
-    async def _db(_: Request, exc: sa_exc.DBAPIError) -> JSONResponse:
+    async def _db(request: Request, exc: sa_exc.DBAPIError) -> JSONResponse:
+        if request.method in {"GET", "HEAD"} and is_data_exception(exc):
+            # A read sends no body: a data exception (SQLSTATE class 22) while serving one
+            # is the server's defect with the data it holds, never the client's mistake.
+            request_id = getattr(request.state, "request_id", None)
+            _log.exception("data exception while serving a read (request %s)", request_id)
+            return problem(
+                500,
+                f"internal error; it has been logged (request id {request_id})",
+                extra={"request_id": request_id},
+            )
         try:
             error = from_db_error(exc)
         except sa_exc.DBAPIError:

@@ -5,13 +5,16 @@ from datetime import date
 from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ipcp_api.db.base import Resource
+from ipcp_api.db.base import Resource, finite_date
 from ipcp_api.enums import ProgrammeKind, ProgrammeStatus, sql_in
 
 
 class Programme(Resource):
     __tablename__ = "programmes"
     __table_args__ = (
+        finite_date("starts_on"),
+        finite_date("ends_on"),
+        finite_date("approved_on"),
         CheckConstraint("code ~ '^[A-Z0-9-]{2,32}$'", name="code"),
         CheckConstraint("char_length(title) BETWEEN 1 AND 300", name="title"),
         CheckConstraint("char_length(description) <= 20000", name="description"),
