@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import pycountry
-from sqlalchemy import Select, func, select
+from sqlalchemy import BigInteger, Select, any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -73,8 +74,11 @@ async def check_memberships(session: AsyncSession, items: Sequence[dict[str, Any
         else:
             first_at[framework_id] = index
     if first_at:
+        # one array parameter (= ANY), never one bind parameter per value (IN (...)): the
+        # statement stays the same whatever the number of items
+        ids = bindparam("ids", list(first_at), type_=ARRAY(BigInteger))
         found = set(
-            (await session.scalars(select(Framework.id).where(Framework.id.in_(first_at)))).all()
+            (await session.scalars(select(Framework.id).where(Framework.id == any_(ids)))).all()
         )
         for framework_id, index in first_at.items():
             if framework_id not in found:
