@@ -1,4 +1,4 @@
-"""Hardening (issue 14): finite dates
+"""Hardening (issue 14): finite dates, programme codes unique per partner
 
 Revision ID: h14c0ffee001
 Revises: cab33c716aee
@@ -41,7 +41,18 @@ def upgrade() -> None:
             op.f(f"{table}_{column}_finite_check"), table, f"isfinite({column})"
         )
 
+    # Programme codes: unique among a partner's programmes (was: across all partners).
+    op.drop_constraint(op.f("programmes_code_key"), "programmes", type_="unique")
+    op.create_unique_constraint(
+        op.f("programmes_partner_id_code_key"), "programmes", ["partner_id", "code"]
+    )
+    op.create_index(op.f("ix_programmes_code_id"), "programmes", ["code", "id"], unique=False)
+
 
 def downgrade() -> None:
+    # Fails (unique_violation) while two partners share a code: rename one first.
+    op.drop_index(op.f("ix_programmes_code_id"), table_name="programmes")
+    op.drop_constraint(op.f("programmes_partner_id_code_key"), "programmes", type_="unique")
+    op.create_unique_constraint(op.f("programmes_code_key"), "programmes", ["code"])
     for table, column in reversed(DATE_COLUMNS):
         op.drop_constraint(op.f(f"{table}_{column}_finite_check"), table, type_="check")

@@ -2,7 +2,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, String, Text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ipcp_api.db.base import Resource, finite_date
@@ -25,6 +34,10 @@ class Programme(Resource):
             "approved_on IS NOT NULL OR status NOT IN ('approved', 'active', 'completed')",
             name="approved_on",
         ),
+        # Unique among the partner's programmes only: a code-wide key would tell a liaison,
+        # through a 409, that another partner uses a code (API.md, Programmes).
+        UniqueConstraint("partner_id", "code"),
+        Index(None, "code", "id"),
         Index(None, "partner_id", "id"),
         Index(None, "status", "id"),
         Index(None, "kind", "id"),
@@ -47,7 +60,7 @@ class Programme(Resource):
     partner_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("partners.id", ondelete="RESTRICT")
     )
-    code: Mapped[str] = mapped_column(String(32), unique=True)
+    code: Mapped[str] = mapped_column(String(32))
     title: Mapped[str] = mapped_column(String(300))
     kind: Mapped[str] = mapped_column(String(8), server_default=ProgrammeKind.IPCP.value)
     starts_on: Mapped[date] = mapped_column(Date)
