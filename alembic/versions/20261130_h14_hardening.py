@@ -1,4 +1,4 @@
-"""Hardening (issue 14): finite dates, programme codes unique per partner
+"""Hardening (issue 14): finite dates, programme codes unique per partner, token versions
 
 Revision ID: h14c0ffee001
 Revises: cab33c716aee
@@ -7,6 +7,7 @@ Create Date: 2026-11-30 09:50:00
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from alembic import op
 
 revision: str = "h14c0ffee001"
@@ -48,8 +49,15 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_programmes_code_id"), "programmes", ["code", "id"], unique=False)
 
+    # users.token_version: in every access token; bumping it revokes the tokens issued before.
+    op.add_column(
+        "users",
+        sa.Column("token_version", sa.Integer(), server_default="0", nullable=False),
+    )
+
 
 def downgrade() -> None:
+    op.drop_column("users", "token_version")
     # Fails (unique_violation) while two partners share a code: rename one first.
     op.drop_index(op.f("ix_programmes_code_id"), table_name="programmes")
     op.drop_constraint(op.f("programmes_partner_id_code_key"), "programmes", type_="unique")

@@ -156,11 +156,19 @@ async def update_user(
     await _check_partner(
         session, role, partner_id, changed=partner_id is not None and partner_id != user.partner_id
     )
+    # What a token stood for changes: every token issued before stops working at once
+    # (a reactivation too, so that it never revives the tokens of before the deactivation).
+    revoke = password is not None or any(
+        name in values and values[name] != getattr(user, name)
+        for name in ("role", "partner_id", "active")
+    )
     before = audit.snapshot(user)
     apply(user, values)
     if password is not None:
         # A new salted hash every time: a password in the patch is always a change.
         user.password_hash = await _hash(password)
+    if revoke:
+        user.revoke_tokens()
     await session.flush()
     audit.updated_hidden(session, actor, user, before, (PASSWORD,) if password is not None else ())
     return user
