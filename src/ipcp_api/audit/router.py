@@ -12,6 +12,7 @@ from ipcp_api.common.params import PageParams
 from ipcp_api.common.responses import LIST, errors
 from ipcp_api.common.types import MAX_BIGINT
 from ipcp_api.db.session import SessionDep
+from ipcp_api.enums import Role
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
@@ -22,7 +23,7 @@ router = APIRouter(prefix="/audit", tags=["audit"])
     summary="List audit events",
     description=(
         "Every create, update and delete, newest first. Admin and staff only;"
-        " liaison and viewer users get 403."
+        " liaison and viewer users get 403. Entries about users are shown to admins only."
     ),
     responses=errors(403, *LIST),
 )
@@ -30,7 +31,7 @@ async def list_audit_events(
     request: Request,
     response: Response,
     session: SessionDep,
-    _actor: StaffActor,
+    actor: StaffActor,
     page: PageParams,
     entity: Annotated[
         AuditEntity | None, Query(description="The collection name, e.g. `programmes`.")
@@ -48,6 +49,7 @@ async def list_audit_events(
         entity_id=entity_id,
         user_id=user_id,
         params=page,
+        hide_users=actor.role is not Role.admin,
     )
     link_next(request, response, next_cursor)
     return AuditPage(

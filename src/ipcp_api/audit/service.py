@@ -126,6 +126,9 @@ ENTITIES = ("frameworks", "partners", "pillars", "programmes", "projects", "mile
 SORT_FIELDS = {"id": SortField(AuditEvent.id, AuditEvent.id)}
 
 
+USERS = "users"
+
+
 async def list_events(
     session: AsyncSession,
     *,
@@ -133,8 +136,11 @@ async def list_events(
     entity_id: int | None,
     user_id: int | None,
     params: ListParams,
+    hide_users: bool = True,
 ) -> tuple[list[AuditEvent], int, str | None]:
     stmt: Select[Any] = select(AuditEvent)
+    if hide_users:  # entries about users (usernames, roles) are for admins only (API.md)
+        stmt = stmt.where(AuditEvent.entity != USERS)
     if entity is not None:
         stmt = stmt.where(AuditEvent.entity == entity)
     if entity_id is not None:
