@@ -24,6 +24,7 @@ from sqlalchemy import (
     not_,
 )
 
+from ipcp_api.auth import scope
 from ipcp_api.auth.actor import Actor
 
 LATE_AFTER_DAYS = 30
@@ -42,8 +43,7 @@ AS_OF = bindparam("as_of", type_=Date)
 def read_values(actor: Actor) -> dict[str, Any]:
     """The bind values every project and milestone read statement takes: ``as_of`` today and,
     for a caller bound to one partner, ``scope``."""
-    scope = actor.partner_scope
-    return {"as_of": today(), **({"scope": scope} if scope is not None else {})}
+    return {"as_of": today(), **scope.values(actor)}
 
 
 class MilestoneCols:

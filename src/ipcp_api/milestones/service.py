@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, Date, Select, bindparam, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ipcp_api.audit import service as audit
+from ipcp_api.auth import scope
 from ipcp_api.auth.actor import Actor
 from ipcp_api.common import metrics
 from ipcp_api.common.crud import apply, delete_row, one_or_404, patch_values, plain_values
@@ -52,9 +53,7 @@ def readable(actor: Actor) -> Select[Any]:
         .join(Project, Project.id == Milestone.project_id)
         .join(Programme, Programme.id == Project.programme_id)
     )
-    if actor.partner_scope is not None:
-        stmt = stmt.where(Programme.partner_id == actor.partner_scope)
-    return stmt
+    return scope.restrict(stmt, actor, via=Programme.partner_id)
 
 
 def is_overdue(as_of: Any) -> ColumnElement[bool]:
@@ -88,7 +87,7 @@ def _readable_rows(scoped: bool) -> Select[Any]:
         .join(Programme, Programme.id == Project.programme_id)
     )
     if scoped:
-        stmt = stmt.where(Programme.partner_id == bindparam("scope"))
+        stmt = stmt.where(scope.bound(Programme.partner_id))
     return stmt
 
 
@@ -155,7 +154,7 @@ async def list_milestones(
     }
     filters = tuple(name for name in FILTERS if given[name] is not None)
     values.update((name, given[name]) for name in filters if name not in ("overdue", "not_overdue"))
-    stmt = _list_statements(actor.partner_scope is not None, filters, order.token, shape)
+    stmt = _list_statements(scope.is_scoped(actor), filters, order.token, shape)
     return await fetch_page_rows(session, stmt, order, params, values)
 
 
@@ -164,7 +163,7 @@ async def read_milestone(session: AsyncSession, actor: Actor, milestone_id: int)
     visible."""
     rows: list[dict[str, Any]] = []
     if in_id_range(milestone_id):
-        stmt = _one_statement(actor.partner_scope is not None)
+        stmt = _one_statement(scope.is_scoped(actor))
         rows = await rows_as_dicts(session, stmt, {**read_values(actor), "id": milestone_id})
     if not rows:
         raise NotFound(f"milestone {milestone_id} does not exist")
@@ -208,8 +207,7 @@ async def _lock_project(
             .with_for_update(read=True, of=[Project, Programme])
             .execution_options(populate_existing=True)
         )
-        if actor.partner_scope is not None:
-            stmt = stmt.where(Programme.partner_id == actor.partner_scope)
+        stmt = scope.restrict(stmt, actor, via=Programme.partner_id)
         row = (await session.execute(stmt)).first()
     if row is None:
         raise Invalid(("body", "project_id"), f"project_id {project_id} does not exist")

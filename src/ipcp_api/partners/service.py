@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from ipcp_api.audit import service as audit
+from ipcp_api.auth import scope
 from ipcp_api.auth.actor import Actor
 from ipcp_api.common.crud import apply, delete_row, one_or_404, patch_values, text_search
 from ipcp_api.common.http import check_if_match
@@ -33,10 +34,7 @@ SORT_FIELDS = {
 
 def scoped(actor: Actor) -> Select[Any]:
     """The partners ``actor`` may see: all, or only the one a liaison/bound viewer belongs to."""
-    stmt = select(Partner)
-    if actor.partner_scope is not None:
-        stmt = stmt.where(Partner.id == actor.partner_scope)
-    return stmt
+    return scope.visible_partners(actor)
 
 
 def readable(actor: Actor) -> Select[Any]:

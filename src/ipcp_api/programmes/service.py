@@ -7,6 +7,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ipcp_api.audit import service as audit
+from ipcp_api.auth import scope
 from ipcp_api.auth.actor import Actor
 from ipcp_api.common.crud import (
     check_exists,
@@ -22,7 +23,7 @@ from ipcp_api.common.pagination import ListParams, SortField, fetch_read_page, p
 from ipcp_api.common.schemas import Page
 from ipcp_api.enums import ProgrammeKind, ProgrammeStatus
 from ipcp_api.errors import Conflict, Invalid
-from ipcp_api.models import Partner, Programme, Project
+from ipcp_api.models import Programme, Project
 from ipcp_api.programmes import workflow
 from ipcp_api.programmes.schemas import ProgrammeCreate, ProgrammePatch, ProgrammeRead
 
@@ -39,17 +40,7 @@ DATES = ("starts_on", "ends_on")
 
 def readable(actor: Actor) -> Select[Any]:
     """Programmes the caller may see: a liaison or bound viewer sees only its partner's."""
-    stmt = select(Programme)
-    if actor.partner_scope is not None:
-        stmt = stmt.where(Programme.partner_id == actor.partner_scope)
-    return stmt
-
-
-def _visible_partner(actor: Actor, partner_id: int) -> Select[Any]:
-    stmt = select(Partner.id).where(Partner.id == partner_id)
-    if actor.partner_scope is not None:
-        stmt = stmt.where(Partner.id == actor.partner_scope)
-    return stmt
+    return scope.visible_programmes(actor)
 
 
 async def list_programmes(
@@ -104,7 +95,7 @@ async def create_programme(session: AsyncSession, actor: Actor, data: ProgrammeC
         )
     _check_dates(data.starts_on, data.ends_on)
     await check_exists(
-        session, _visible_partner(actor, data.partner_id), "partner_id", data.partner_id
+        session, scope.visible_partner_id(actor, data.partner_id), "partner_id", data.partner_id
     )
     programme = Programme(**plain_values(data.model_dump()))
     session.add(programme)
@@ -176,7 +167,7 @@ async def update_programme(
     if "partner_id" in changes:
         await check_exists(
             session,
-            _visible_partner(actor, changes["partner_id"]),
+            scope.visible_partner_id(actor, changes["partner_id"]),
             "partner_id",
             changes["partner_id"],
         )

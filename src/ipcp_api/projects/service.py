@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from ipcp_api.audit import service as audit
+from ipcp_api.auth import scope
 from ipcp_api.auth.actor import Actor
 from ipcp_api.common import metrics
 from ipcp_api.common.crud import (
@@ -57,20 +58,10 @@ _FIELDS = tuple(name for name in ProjectRead.model_fields if name not in METRICS
 # --- scoping ----------------------------------------------------------------------------------
 
 
-def readable_programmes(actor: Actor) -> Select[Any]:
-    """Programmes the caller may see (a liaison or bound viewer: its partner's only)."""
-    stmt = select(Programme)
-    if actor.partner_scope is not None:
-        stmt = stmt.where(Programme.partner_id == actor.partner_scope)
-    return stmt
-
-
 def readable(actor: Actor) -> Select[Any]:
     """Projects the caller may see: scoped through programme -> partner."""
     stmt = select(Project).join(Programme, Programme.id == Project.programme_id)
-    if actor.partner_scope is not None:
-        stmt = stmt.where(Programme.partner_id == actor.partner_scope)
-    return stmt
+    return scope.restrict(stmt, actor, via=Programme.partner_id)
 
 
 def with_metrics(stmt: Select[Any], as_of: Any) -> Select[Any]:
@@ -111,7 +102,7 @@ def _readable_rows(scoped: bool, *, via_programme: bool = False) -> Select[Any]:
     if scoped or via_programme:
         stmt = stmt.join(Programme, Programme.id == Project.programme_id)
     if scoped:
-        stmt = stmt.where(Programme.partner_id == bindparam("scope"))
+        stmt = stmt.where(scope.bound(Programme.partner_id))
     return stmt
 
 
@@ -176,7 +167,7 @@ async def list_projects(
         name for name, value in zip(FILTERS, given.values(), strict=True) if value is not None
     )
     values.update((name, value) for name, value in given.items() if value is not None)
-    stmt = _list_statements(actor.partner_scope is not None, filters, order.token, shape)
+    stmt = _list_statements(scope.is_scoped(actor), filters, order.token, shape)
     return await fetch_page_rows(session, stmt, order, params, values)
 
 
@@ -185,7 +176,7 @@ async def read_project(session: AsyncSession, actor: Actor, project_id: int) -> 
     not visible."""
     rows: list[dict[str, Any]] = []
     if in_id_range(project_id):
-        stmt = _one_statement(actor.partner_scope is not None)
+        stmt = _one_statement(scope.is_scoped(actor))
         rows = await rows_as_dicts(session, stmt, {**read_values(actor), "id": project_id})
     if not rows:
         raise NotFound(f"project {project_id} does not exist")
@@ -224,7 +215,7 @@ async def _lock_programme(
     looked up for a project already visible (so it exists).
     """
     stmt = (
-        readable_programmes(actor)
+        scope.visible_programmes(actor)
         .where(Programme.id == programme_id)
         .with_for_update(read=True, of=Programme)
         .execution_options(populate_existing=True)
