@@ -60,12 +60,14 @@ from sqlalchemy.sql import Executable
 
 from ipcp_api.auth import scope
 from ipcp_api.auth.actor import Actor
-from ipcp_api.common import metrics
+from ipcp_api.common import listing, metrics
 from ipcp_api.common.http import in_id_range
 from ipcp_api.common.pagination import rows_as_dicts
 from ipcp_api.enums import ProgrammeStatus
 from ipcp_api.errors import NotFound
 from ipcp_api.models import FrameworkMembership, Milestone, Partner, Pillar, Programme, Project
+from ipcp_api.partners import service as partners
+from ipcp_api.programmes import service as programmes
 
 UPCOMING_DAYS = 30
 Report = dict[str, Any]
@@ -260,7 +262,8 @@ def programme_statements(scoped: bool) -> tuple[Executable, Executable, Executab
 def _programme_header_statement(scoped: bool) -> Executable:
     """The programme and its partner, scoped to the caller (no row: 404)."""
     return (
-        select(
+        listing.visible(programmes.LISTING, scoped)
+        .add_columns(
             Programme.id,
             Programme.code,
             Programme.title,
@@ -272,7 +275,7 @@ def _programme_header_statement(scoped: bool) -> Executable:
             Partner.name.label("partner_name"),
         )
         .join(Partner, Partner.id == Programme.partner_id)
-        .where(Programme.id == bindparam("programme_id"), _in_scope(scoped, Programme.partner_id))
+        .where(Programme.id == bindparam("programme_id"))
     )
 
 
@@ -397,8 +400,10 @@ async def programme_report(
 def partner_statements(scoped: bool) -> tuple[Executable, Executable]:
     """The partner report's statements: header, figures. Values:
     ``report_values(actor, as_of, partner_id=...)``."""
-    header = select(Partner.id, Partner.code, Partner.name).where(
-        Partner.id == bindparam("partner_id"), _in_scope(scoped, Partner.id)
+    header = (
+        listing.visible(partners.LISTING, scoped)
+        .add_columns(Partner.id, Partner.code, Partner.name)
+        .where(Partner.id == bindparam("partner_id"))
     )
     programmes = (
         select(Programme.id, Programme.code, Programme.title, Programme.status, Programme.starts_on)
