@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     db_statement_timeout_ms: Annotated[int, Field(ge=100, le=600_000)] = 15_000
     swagger_persist_authorization: bool = False
     report_concurrency: Annotated[int, Field(ge=1, le=64)] = 4
+    # comma-separated language codes, the first the default (common/i18n.py)
+    languages: str = "en,fr,ar"
 
     @field_validator("database_url")
     @classmethod
@@ -82,6 +84,17 @@ class Settings(BaseSettings):
     @classmethod
     def _upper_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("languages")
+    @classmethod
+    def _check_languages(cls, value: str) -> str:
+        from ipcp_api.common.i18n import parse_languages
+
+        return ",".join(parse_languages(value))
+
+    @property
+    def language_codes(self) -> tuple[str, ...]:
+        return tuple(self.languages.split(","))
 
     @property
     def embedded(self) -> bool:

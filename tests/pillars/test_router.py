@@ -93,7 +93,10 @@ async def test_create_get_list(client: httpx.AsyncClient, session) -> None:
     assert minimal.json()["description"] is None
     [event] = await _events(session, data["id"])
     assert event.action == "create"
-    assert event.changes == {k: [None, v] for k, v in body.items()}
+    assert event.changes == {k: [None, v] for k, v in body.items()} | {
+        "lang": [None, "en"],
+        "translations": [None, {}],
+    }
 
 
 async def test_if_none_match_gives_304(client: httpx.AsyncClient, factory) -> None:
@@ -228,6 +231,8 @@ async def test_delete(client: httpx.AsyncClient, session) -> None:
         "name": ["Extra 0", None],
         "description": [None, None],
         "position": [10, None],
+        "lang": ["en", None],
+        "translations": [{}, None],
     }
 
 

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ipcp_api.audit import service as audit
 from ipcp_api.auth.actor import Actor
+from ipcp_api.common import i18n
 from ipcp_api.common.crud import apply, delete_row, one_or_404, patch_values, text_search
 from ipcp_api.common.http import check_if_match
 from ipcp_api.common.pagination import ListParams, SortField, fetch_read_page, parse_sort
@@ -19,7 +20,7 @@ SORT_FIELDS = {
     "name": SortField(Framework.name, Framework.id),
     "launched_on": SortField(Framework.launched_on, Framework.id, nullable=True, is_date=True),
 }
-NULLABLE = ("launched_on", "description")
+NULLABLE = ("launched_on", "description", "translations")
 
 
 def readable(_actor: Actor) -> Select[Any]:
@@ -50,6 +51,7 @@ async def get_framework(
 
 
 async def create_framework(session: AsyncSession, actor: Actor, data: FrameworkCreate) -> Framework:
+    i18n.check_new(data.lang, data.translations)
     framework = Framework(**data.model_dump())
     session.add(framework)
     await session.flush()
@@ -68,6 +70,7 @@ async def update_framework(
     framework = await get_framework(session, actor, framework_id, for_update=True)
     check_if_match(if_match, framework.version)
     values = patch_values(patch, nullable=NULLABLE)
+    i18n.merge(framework, values)
     before = audit.snapshot(framework)
     apply(framework, values)
     await session.flush()

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ipcp_api.audit import service as audit
 from ipcp_api.auth.actor import Actor
-from ipcp_api.common import metrics
+from ipcp_api.common import i18n, metrics
 from ipcp_api.common.crud import apply, delete_row, one_or_404, patch_values, plain_values
 from ipcp_api.common.http import check_if_match, in_id_range
 from ipcp_api.common.metrics import AS_OF, read_values
@@ -37,7 +37,7 @@ SORT_FIELDS = {
     "title": SortField(Milestone.title, Milestone.id),
     "weight": SortField(Milestone.weight, Milestone.id),
 }
-NULLABLE = ("completed_on",)
+NULLABLE = ("completed_on", "translations")
 CLOSED_PROGRAMME = (ProgrammeStatus.completed.value, ProgrammeStatus.cancelled.value)
 _FIELDS = tuple(name for name in MilestoneRead.model_fields if name != "overdue")
 
@@ -266,6 +266,7 @@ async def create_milestone(
     forbid_viewer(actor)
     project, programme = await _lock_project(session, actor, data.project_id)
     _may_write(actor, programme)
+    i18n.check_new(data.lang, data.translations)
     values = plain_values(data.model_dump())
     _check(
         project,
@@ -292,6 +293,7 @@ async def update_milestone(
     milestone = await _lock_milestone(session, actor, milestone_id)
     check_if_match(if_match, milestone.version)
     values = plain_values(patch_values(patch, nullable=NULLABLE))
+    i18n.merge(milestone, values)
     project, programme = await _lock_project(session, actor, milestone.project_id)
     _may_write(actor, programme)
     if values.get("project_id", milestone.project_id) != milestone.project_id:

@@ -6,10 +6,11 @@ from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, Int
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ipcp_api.db.base import Resource
+from ipcp_api.db.localized import Localized, localized_table_args
 from ipcp_api.enums import MilestoneState, sql_in
 
 
-class Milestone(Resource):
+class Milestone(Localized, Resource):
     __tablename__ = "milestones"
     __table_args__ = (
         CheckConstraint("char_length(title) BETWEEN 1 AND 300", name="title"),
@@ -21,8 +22,20 @@ class Milestone(Resource):
         Index(None, "title", "id"),
         Index(None, "weight", "id"),
         Index(None, "state", "id"),
+        *localized_table_args(),
     )
-    audited_fields = ("project_id", "title", "due_on", "weight", "state", "completed_on")
+    translatable = ("title",)
+    searchable = ("title",)
+    audited_fields = (
+        "project_id",
+        "title",
+        "due_on",
+        "weight",
+        "state",
+        "completed_on",
+        "lang",
+        "translations",
+    )
 
     project_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("projects.id", ondelete="RESTRICT")

@@ -6,10 +6,11 @@ from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, Str
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ipcp_api.db.base import Resource
+from ipcp_api.db.localized import Localized, localized_table_args
 from ipcp_api.enums import ProgrammeKind, ProgrammeStatus, sql_in
 
 
-class Programme(Resource):
+class Programme(Localized, Resource):
     __tablename__ = "programmes"
     __table_args__ = (
         CheckConstraint("code ~ '^[A-Z0-9-]{2,32}$'", name="code"),
@@ -28,7 +29,10 @@ class Programme(Resource):
         Index(None, "title", "id"),
         Index(None, "starts_on", "id"),
         Index(None, "ends_on", "id"),
+        *localized_table_args(),
     )
+    translatable = ("title", "description")
+    searchable = ("code", "title", "description")
     audited_fields = (
         "partner_id",
         "code",
@@ -39,6 +43,8 @@ class Programme(Resource):
         "description",
         "status",
         "approved_on",
+        "lang",
+        "translations",
     )
 
     partner_id: Mapped[int] = mapped_column(

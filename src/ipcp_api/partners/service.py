@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from ipcp_api.audit import service as audit
 from ipcp_api.auth.actor import Actor
+from ipcp_api.common import i18n
 from ipcp_api.common.crud import apply, delete_row, one_or_404, patch_values, text_search
 from ipcp_api.common.http import check_if_match
 from ipcp_api.common.pagination import ListParams, SortField, fetch_read_page, parse_sort
@@ -165,12 +166,15 @@ async def get_partner(
 
 async def create_partner(session: AsyncSession, actor: Actor, data: PartnerCreate) -> Partner:
     check_code(data.code, data.kind)
+    i18n.check_new(data.lang, data.translations)
     items = [m.model_dump() for m in data.memberships]
     await check_memberships(session, items)
     partner = Partner(
         code=data.code,
         kind=data.kind.value,
         name=data.name,
+        lang=data.lang,
+        translations=data.translations,
         memberships=[
             FrameworkMembership(**item)
             for item in sorted(items, key=lambda item: int(item["framework_id"]))
@@ -195,7 +199,8 @@ async def update_partner(
     an array as one value)."""
     partner = await get_partner(session, actor, partner_id, for_update=True)
     check_if_match(if_match, partner.version)
-    values = patch_values(patch)
+    values = patch_values(patch, nullable=("translations",))
+    i18n.merge(partner, values)
     memberships: list[dict[str, Any]] | None = None
     if values.pop("memberships", None) is not None and patch.memberships is not None:
         # Each item is a whole value (the array replaces the old one): an omitted

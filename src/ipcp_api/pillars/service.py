@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ipcp_api.audit import service as audit
 from ipcp_api.auth.actor import Actor
+from ipcp_api.common import i18n
 from ipcp_api.common.crud import apply, delete_row, one_or_404, patch_values, text_search
 from ipcp_api.common.http import check_if_match
 from ipcp_api.common.pagination import ListParams, SortField, fetch_read_page, parse_sort
@@ -21,7 +22,7 @@ SORT_FIELDS = {
     "code": SortField(Pillar.code, Pillar.id),
     "name": SortField(Pillar.name, Pillar.id),
 }
-NULLABLE = ("description",)
+NULLABLE = ("description", "translations")
 
 
 def readable(_actor: Actor) -> Select[Any]:
@@ -52,6 +53,7 @@ async def get_pillar(
 
 
 async def create_pillar(session: AsyncSession, actor: Actor, data: PillarCreate) -> Pillar:
+    i18n.check_new(data.lang, data.translations)
     pillar = Pillar(**data.model_dump())
     session.add(pillar)
     await session.flush()
@@ -70,6 +72,7 @@ async def update_pillar(
     pillar = await get_pillar(session, actor, pillar_id, for_update=True)
     check_if_match(if_match, pillar.version)
     values = patch_values(patch, nullable=NULLABLE)
+    i18n.merge(pillar, values)
     before = audit.snapshot(pillar)
     apply(pillar, values)
     await session.flush()

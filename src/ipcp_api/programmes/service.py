@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ipcp_api.audit import service as audit
 from ipcp_api.auth.actor import Actor
+from ipcp_api.common import i18n
 from ipcp_api.common.crud import (
     check_exists,
     delete_row,
@@ -33,7 +34,7 @@ SORT_FIELDS = {
     "ends_on": SortField(Programme.ends_on, Programme.id, is_date=True),
     "status": SortField(Programme.status, Programme.id),
 }
-NULLABLE = ("description",)
+NULLABLE = ("description", "translations")
 DATES = ("starts_on", "ends_on")
 
 
@@ -106,6 +107,7 @@ async def create_programme(session: AsyncSession, actor: Actor, data: ProgrammeC
     await check_exists(
         session, _visible_partner(actor, data.partner_id), "partner_id", data.partner_id
     )
+    i18n.check_new(data.lang, data.translations)
     programme = Programme(**plain_values(data.model_dump()))
     session.add(programme)
     await session.flush()
@@ -149,6 +151,7 @@ async def update_programme(
     programme = await get_programme(session, actor, programme_id, for_update=True)
     check_if_match(if_match, programme.version)
     values = patch_values(patch, nullable=NULLABLE)
+    i18n.merge(programme, values)
     changes = {
         name: value
         for name, value in plain_values(values).items()

@@ -12,7 +12,7 @@ from sqlalchemy.orm import aliased
 
 from ipcp_api.audit import service as audit
 from ipcp_api.auth.actor import Actor
-from ipcp_api.common import metrics
+from ipcp_api.common import i18n, metrics
 from ipcp_api.common.crud import (
     apply,
     check_exists,
@@ -48,7 +48,7 @@ SORT_FIELDS = {
     "ends_on": SortField(Project.ends_on, Project.id, is_date=True),
     "status": SortField(Project.status, Project.id),
 }
-NULLABLE = ("description", "lead")
+NULLABLE = ("description", "lead", "translations")
 CLOSED_PROGRAMME = (ProgrammeStatus.completed.value, ProgrammeStatus.cancelled.value)
 METRICS = ("progress", "expected_progress", "schedule")
 _FIELDS = tuple(name for name in ProjectRead.model_fields if name not in METRICS)
@@ -319,6 +319,7 @@ async def create_project(session: AsyncSession, actor: Actor, data: ProjectCreat
     _may_write(actor, programme)
     await _check_pillar(session, data.pillar_id)
     _check_period(data.starts_on, data.ends_on, programme)
+    i18n.check_new(data.lang, data.translations)
     project = Project(**plain_values(data.model_dump()))
     session.add(project)
     await session.flush()
@@ -338,6 +339,7 @@ async def update_project(
     project = await _lock_project(session, actor, project_id)
     check_if_match(if_match, project.version)
     values = plain_values(patch_values(patch, nullable=NULLABLE))
+    i18n.merge(project, values)
     programme = await _lock_programme(session, actor, project.programme_id, field=None)
     _may_write(actor, programme)
     target = programme

@@ -1,0 +1,297 @@
+"""Translations in one place: the supported languages, ``lang`` and ``translations`` in request
+bodies (validation and the merge patch inside them), and the language of rendered output.
+
+A resource with human text has ``lang`` (the language of its own text fields) and
+``translations``: ``{"fr": {"name": "..."}, "ar": {...}}`` — other supported languages, each
+holding some or all of the resource's translatable fields under the same rules as the field.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    ValidationError,
+    create_model,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import InitErrorDetails, PydanticCustomError, core_schema
+
+from ipcp_api.common.schemas import InputModel
+from ipcp_api.common.types import Text
+from ipcp_api.errors import Invalid
+
+LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}$")
+DEFAULT_LANGUAGES = ("en", "fr", "ar")
+_configured: tuple[str, ...] | None = None
+
+
+def parse_languages(value: str) -> tuple[str, ...]:
+    """``IPCP_LANGUAGES``: comma-separated ISO 639 codes, the first one the default."""
+    codes = tuple(part.strip() for part in value.split(",") if part.strip())
+    if not codes:
+        raise ValueError("name at least one language, e.g. en,fr,ar")
+    for code in codes:
+        if not LANGUAGE_TAG.match(code):
+            raise ValueError(f"{code!r} is not a two- or three-letter lowercase language code")
+    if len(set(codes)) != len(codes):
+        raise ValueError("a language is listed twice")
+    return codes
+
+
+def configure(languages: Iterable[str]) -> None:
+    """Set the supported languages (``create_app`` does, from the settings)."""
+    global _configured
+    _configured = tuple(languages)
+
+
+def languages() -> tuple[str, ...]:
+    """The supported languages, the default first."""
+    if _configured is None:
+        from ipcp_api.config import get_settings
+
+        configure(get_settings().language_codes)
+    assert _configured is not None
+    return _configured
+
+
+def default_language() -> str:
+    return languages()[0]
+
+
+def _supported(value: str) -> str:
+    if value not in languages():
+        raise PydanticCustomError(
+            "language",
+            "unsupported language {lang}; supported: {supported}",
+            {"lang": value, "supported": ", ".join(languages())},
+        )
+    return value
+
+
+Lang = Annotated[
+    Text,
+    Field(
+        pattern=LANGUAGE_TAG.pattern,
+        description="The language of this resource's text fields (`en`, `fr` or `ar`).",
+        examples=["en"],
+        json_schema_extra={"pattern": LANGUAGE_TAG.pattern},
+    ),
+    AfterValidator(_supported),
+]
+"""``lang`` in a request body: one of the supported languages."""
+
+
+# --- translations in request bodies -----------------------------------------------------------
+
+
+def _error(kind: str, msg: str, loc: tuple[str | int, ...], value: Any) -> InitErrorDetails:
+    return InitErrorDetails(type=PydanticCustomError(kind, msg), loc=loc, input=value)
+
+
+def _translations_validator(
+    model: type[InputModel], fields: tuple[str, ...], *, patch: bool
+) -> Callable[[Any], dict[str, Any] | None]:
+    listed = ", ".join(fields)
+
+    def validate(value: Any) -> dict[str, Any] | None:
+        if value is None and patch:
+            return None  # every translation removed
+        if not isinstance(value, dict):
+            raise PydanticCustomError("dict_type", "must be an object keyed by language")
+        errors: list[InitErrorDetails] = []
+        result: dict[str, Any] = {}
+        for lang, item in value.items():
+            if lang not in languages():
+                msg = f"unsupported language {lang!r}; supported: {', '.join(languages())}"
+                errors.append(_error("language", msg, (lang,), lang))
+                continue
+            if item is None:
+                if patch:
+                    result[lang] = None  # removes every field in that language
+                else:
+                    errors.append(_error("not_null", "may not be null", (lang,), item))
+                continue
+            if not isinstance(item, dict):
+                msg = f"must be an object of translated fields ({listed})"
+                errors.append(_error("dict_type", msg, (lang,), item))
+                continue
+            try:
+                parsed = model.model_validate(item)
+            except ValidationError as exc:
+                for err in exc.errors():
+                    loc = (lang, *err["loc"])
+                    if err["type"] == "extra_forbidden":
+                        msg = f"not a translatable field (translatable: {listed})"
+                        errors.append(_error("not_translatable", msg, loc, err["input"]))
+                    else:
+                        errors.append(_error(err["type"], err["msg"], loc, err["input"]))
+                continue
+            given = parsed.model_dump(exclude_unset=True)
+            if not patch:
+                if not given:
+                    msg = f"an empty translation: give at least one of {listed}"
+                    errors.append(_error("empty", msg, (lang,), item))
+                for name, text in given.items():
+                    if text is None:
+                        errors.append(_error("not_null", "may not be null", (lang, name), text))
+            result[lang] = given
+        if errors:
+            raise ValidationError.from_exception_data("translations", errors)
+        return result
+
+    return validate
+
+
+class TranslationsOf:
+    """``Annotated`` metadata of a ``translations`` field in a request body:
+    ``translations: Annotated[TranslationsIn, TranslationsOf("Framework", name=Name)]``.
+
+    The keyword arguments map each translatable field to its type (the field's own rules apply
+    to its translations). With ``patch=True`` a language or a field may be ``null`` (removes
+    it), and ``translations: null`` removes every translation.
+    """
+
+    def __init__(self, resource: str, *, patch: bool = False, **fields: Any) -> None:
+        optional = {name: (kind | None, None) for name, kind in fields.items()}
+        self.model: type[InputModel] = create_model(  # type: ignore[call-overload]
+            f"{resource}Translation", __base__=InputModel, **optional
+        )
+        self.fields = tuple(fields)
+        self.patch = patch
+        self.validate = _translations_validator(self.model, self.fields, patch=patch)
+
+    def __get_pydantic_core_schema__(
+        self, _source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        item: Any = self.model | None if self.patch else self.model
+        shape: Any = dict[str, item] | None if self.patch else dict[str, item]
+        return core_schema.no_info_plain_validator_function(
+            self.validate, json_schema_input_schema=handler.generate_schema(shape)
+        )
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        result = handler(schema)
+        names = ", ".join(f"`{name}`" for name in self.fields)
+        description = (
+            f"Other supported languages than `lang`, each an object of translated fields ({names})."
+        )
+        if self.patch:
+            description += (
+                " Merge patch inside: a field set to `null` removes that translation, a language"
+                " set to `null` removes all its fields; absent languages and fields stay;"
+                " `translations: null` removes every translation."
+            )
+        result["description"] = description
+        result["propertyNames"] = {"pattern": LANGUAGE_TAG.pattern}
+        return result
+
+
+TranslationsIn = dict[str, Any]
+"""The type of a ``translations`` body field (``Annotated`` with ``TranslationsOf``)."""
+
+Translations = dict[str, dict[str, str]]
+
+TRANSLATIONS_READ = Field(
+    description=(
+        "The resource's text in other languages than `lang`: `{language: {field: text}}`;"
+        " `{}` when there is none."
+    )
+)
+LANG_READ = Field(description="The language of this resource's own text fields.")
+
+
+def check_new(lang: str, translations: Mapping[str, Any]) -> None:
+    """A create: no translation in the resource's own language."""
+    if lang in translations:
+        raise Invalid(
+            ("body", "translations", lang),
+            f"{lang} is this resource's own language (lang): its text is in the fields",
+        )
+
+
+def merge(obj: Any, values: dict[str, Any]) -> None:
+    """Turn ``values`` (a merge patch's fields) into what to store: ``translations`` merged
+    into ``obj``'s (empty languages dropped), and ``lang`` checked against the result.
+
+    A key equal to the resulting ``lang`` → 422 naming it (``body.translations.<lang>`` when
+    the patch sets it, ``body.lang`` when ``lang`` moves onto an existing translation).
+    """
+    current: Translations = dict(obj.translations or {})
+    given = values.pop("translations", ...)
+    new_lang: str = values.get("lang", obj.lang)
+    merged = {lang: dict(fields) for lang, fields in current.items()}
+    touched: set[str] = set()
+    if given is None:
+        merged = {}
+    elif given is not ...:
+        for lang, fields in given.items():
+            if fields is None:
+                merged.pop(lang, None)
+                continue
+            target = merged.setdefault(lang, {})
+            for name, text in fields.items():
+                touched.add(lang)
+                if text is None:
+                    target.pop(name, None)
+                else:
+                    target[name] = text
+        merged = {lang: fields for lang, fields in merged.items() if fields}
+    if new_lang in merged:
+        if new_lang in touched:
+            raise Invalid(
+                ("body", "translations", new_lang),
+                f"{new_lang} is this resource's own language (lang): its text is in the fields",
+            )
+        raise Invalid(
+            ("body", "lang"),
+            f"the resource has a {new_lang} translation: remove it (translations.{new_lang}:"
+            " null) or move its text into the fields in the same PATCH",
+        )
+    if merged != current:
+        values["translations"] = merged
+
+
+# --- the language of rendered output ----------------------------------------------------------
+
+_RANGE = re.compile(r"^\s*([A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*|\*)\s*(?:;\s*q\s*=\s*([0-9.]+))?")
+
+
+def negotiate(lang: str | None, accept_language: str | None) -> str:
+    """The language of a rendered response: ``lang`` (must be supported, else 422), else the
+    best supported match of ``Accept-Language`` (q-values rank; ``ar-BH`` matches ``ar``;
+    ``*`` the default), else the default language. Never 406."""
+    supported = languages()
+    if lang is not None:
+        if lang not in supported:
+            raise Invalid(
+                ("query", "lang"),
+                f"unsupported language {lang!r}; supported: {', '.join(supported)}",
+            )
+        return lang
+    best: tuple[float, int, str] | None = None
+    for index, part in enumerate((accept_language or "").split(",")[:50]):
+        match = _RANGE.match(part)
+        if match is None:
+            continue
+        tag, raw_q = match.group(1).lower(), match.group(2)
+        try:
+            weight = 1.0 if raw_q is None else float(raw_q)
+        except ValueError:
+            continue
+        if not 0 < weight <= 1:
+            continue
+        primary = supported[0] if tag == "*" else tag.split("-", 1)[0]
+        if primary not in supported:
+            continue
+        if best is None or (weight, -index) > (best[0], best[1]):
+            best = (weight, -index, primary)
+    return best[2] if best is not None else supported[0]
