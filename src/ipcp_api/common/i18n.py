@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Annotated, Any
 
+from fastapi import Query
 from pydantic import (
     AfterValidator,
     Field,
@@ -22,6 +23,19 @@ from pydantic import (
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import InitErrorDetails, PydanticCustomError, core_schema
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    and_,
+    bindparam,
+    func,
+    literal,
+    not_,
+    or_,
+    text,
+    type_coerce,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 
 from ipcp_api.common.schemas import InputModel
 from ipcp_api.common.types import Text
@@ -295,3 +309,57 @@ def negotiate(lang: str | None, accept_language: str | None) -> str:
         if best is None or (weight, -index) > (best[0], best[1]):
             best = (weight, -index, primary)
     return best[2] if best is not None else supported[0]
+
+
+# --- SQL: the text of a field in a language, and what is missing --------------------------------
+
+
+def check_language(value: str, *, name: str = "missing_translation") -> str:
+    """A language given in a query string: one of the supported ones, else 422 naming it."""
+    if value not in languages():
+        raise Invalid(
+            ("query", name), f"unsupported language {value!r}; supported: {', '.join(languages())}"
+        )
+    return value
+
+
+MissingTranslation = Annotated[
+    str | None,
+    Query(
+        min_length=2,
+        max_length=3,
+        description=(
+            "Only the resources with a translatable field that has text but none in this "
+            "language (`en`, `fr` or `ar`): neither their own language nor a translation."
+        ),
+    ),
+]
+"""The ``missing_translation`` query parameter of a list."""
+
+
+def _in(model: Any, lang: Any) -> Any:
+    """``translations -> :lang`` as JSONB, ``{}`` when there is none."""
+    return type_coerce(func.coalesce(model.translations.op("->")(lang), text("'{}'::jsonb")), JSONB)
+
+
+def missing_translation(model: Any, name: str = "missing_translation") -> ColumnElement[bool]:
+    """Rows of ``model`` where some translatable, non-null field has no text in the language
+    of ``:name``: the row's ``lang`` is another, and its translation lacks that field."""
+    lang: Any = bindparam(name, type_=String)
+    missing = []
+    for field in model.translatable:
+        column = getattr(model, field)
+        lacks = not_(_in(model, lang).has_key(field))
+        missing.append(and_(column.is_not(None), lacks) if column.nullable else lacks)
+    return and_(model.lang != lang, or_(*missing))
+
+
+def localized(entity: Any, field: str, lang: Any) -> ColumnElement[str]:
+    """ "The field in language ``lang``, else its own text", as SQL: ``coalesce(translations
+    -> lang ->> field, field)`` (a row never holds a translation in its own ``lang``: a CHECK
+    says so). ``entity`` is a model, an alias or a table's ``c``; ``lang`` a value or a bind
+    parameter. Used by every rendered output (reports; exports)."""
+    own: Any = getattr(entity, field)
+    translated = entity.translations.op("->")(lang).op("->>")(literal(field))
+    text_in_lang: ColumnElement[str] = func.coalesce(translated, own)
+    return text_in_lang

@@ -15,7 +15,7 @@ from ipcp_api.common.crud import (
     patch_values,
     update_audited,
 )
-from ipcp_api.common.listing import equals, search
+from ipcp_api.common.listing import equals, missing_translation, search
 from ipcp_api.frameworks.schemas import FrameworkCreate, FrameworkPatch, FrameworkRead
 from ipcp_api.models import Framework
 
@@ -33,7 +33,8 @@ LISTING = listing.Spec(
     sort=FrameworkSort,
     default_sort="code",
     filters={
-        "q": search(Framework.code, Framework.name, Framework.description),
+        "q": search(Framework.search),
+        "missing_translation": missing_translation(Framework),
         "code": equals(Framework.code),
     },
 )

@@ -21,7 +21,7 @@ from ipcp_api.common.crud import (
     update_audited,
 )
 from ipcp_api.common.http import check_if_match, in_id_range
-from ipcp_api.common.listing import Filter, equals, flag
+from ipcp_api.common.listing import Filter, equals, flag, missing_translation, search
 from ipcp_api.common.metrics import AS_OF
 from ipcp_api.enums import MilestoneState
 from ipcp_api.errors import Invalid, invalid_fields
@@ -77,6 +77,8 @@ LISTING = listing.Spec(
     always_joins=1,  # ``overdue`` reads the project's status
     scope_via=Programme.partner_id,
     filters={
+        "q": search(Milestone.search),
+        "missing_translation": missing_translation(Milestone),
         "project_id": equals(Milestone.project_id),
         "programme_id": equals(Project.programme_id, "programme_id"),
         "state": equals(Milestone.state),

@@ -19,7 +19,7 @@ from ipcp_api.auth.actor import Actor
 from ipcp_api.common import i18n, listing
 from ipcp_api.common.crud import apply, delete_row, one_or_404, patch_values
 from ipcp_api.common.http import check_if_match
-from ipcp_api.common.listing import Filter, equals, search
+from ipcp_api.common.listing import Filter, equals, missing_translation, search
 from ipcp_api.enums import PartnerKind
 from ipcp_api.errors import Invalid
 from ipcp_api.models import Framework, FrameworkMembership, Partner
@@ -66,7 +66,8 @@ LISTING = listing.Spec(
     computed={"memberships": _memberships},
     scope_via=Partner.id,
     filters={
-        "q": search(Partner.code, Partner.name),
+        "q": search(Partner.search),
+        "missing_translation": missing_translation(Partner),
         "code": equals(Partner.code),
         "kind": equals(Partner.kind),
         "framework_id": Filter(_member_of),

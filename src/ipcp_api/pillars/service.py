@@ -17,7 +17,7 @@ from ipcp_api.common.crud import (
     patch_values,
     update_audited,
 )
-from ipcp_api.common.listing import equals, search
+from ipcp_api.common.listing import equals, missing_translation, search
 from ipcp_api.models import Pillar
 from ipcp_api.pillars.schemas import PillarCreate, PillarPatch, PillarRead
 
@@ -35,7 +35,8 @@ LISTING = listing.Spec(
     sort=PillarSort,
     default_sort="position",
     filters={
-        "q": search(Pillar.code, Pillar.name, Pillar.description),
+        "q": search(Pillar.search),
+        "missing_translation": missing_translation(Pillar),
         "code": equals(Pillar.code),
     },
 )

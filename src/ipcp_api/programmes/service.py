@@ -13,7 +13,7 @@ from ipcp_api.auth.actor import Actor
 from ipcp_api.common import i18n, listing
 from ipcp_api.common.crud import check_exists, delete_row, one_or_404, patch_values, plain_values
 from ipcp_api.common.http import check_if_match
-from ipcp_api.common.listing import Filter, equals, search
+from ipcp_api.common.listing import Filter, equals, missing_translation, search
 from ipcp_api.common.metrics import today
 from ipcp_api.enums import ProgrammeStatus
 from ipcp_api.errors import Conflict, Invalid
@@ -43,7 +43,8 @@ LISTING = listing.Spec(
     default_sort="code",
     scope_via=Programme.partner_id,
     filters={
-        "q": search(Programme.code, Programme.title, Programme.description),
+        "q": search(Programme.search),
+        "missing_translation": missing_translation(Programme),
         "code": equals(Programme.code),
         "partner_id": equals(Programme.partner_id),
         "status": equals(Programme.status),

@@ -23,7 +23,7 @@ from ipcp_api.common.crud import (
     update_audited,
 )
 from ipcp_api.common.http import check_if_match, in_id_range
-from ipcp_api.common.listing import Filter, equals, search
+from ipcp_api.common.listing import Filter, equals, missing_translation, search
 from ipcp_api.common.metrics import AS_OF
 from ipcp_api.errors import Invalid, invalid_fields
 from ipcp_api.models import Milestone, Pillar, Programme, Project
@@ -89,7 +89,8 @@ LISTING = listing.Spec(
     joins=(listing.Join(Programme, lambda: Programme.id == Project.programme_id),),
     scope_via=Programme.partner_id,
     filters={
-        "q": search(Project.code, Project.title, Project.description, Project.lead),
+        "q": search(Project.search),
+        "missing_translation": missing_translation(Project),
         "code": equals(Project.code),
         "programme_id": equals(Project.programme_id),
         "pillar_id": equals(Project.pillar_id),
