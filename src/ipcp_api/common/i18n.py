@@ -276,13 +276,32 @@ def merge(obj: Any, values: dict[str, Any]) -> None:
 
 # --- the language of rendered output ----------------------------------------------------------
 
-_RANGE = re.compile(r"^\s*([A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*|\*)\s*(?:;\s*q\s*=\s*([0-9.]+))?")
+_TAG = re.compile(r"^([A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*|\*)$")
+_QUALITY = re.compile(r"^(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$")
+
+
+def _weighted(part: str) -> tuple[str, float] | None:
+    """One ``Accept-Language`` item as (tag, q); None when it is malformed."""
+    tag, *params = (piece.strip() for piece in part.split(";"))
+    if not _TAG.match(tag):
+        return None
+    weight = 1.0
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip().lower() != "q":
+            continue
+        value = value.strip()
+        if not _QUALITY.match(value):
+            return None
+        weight = float(value)
+    return tag.lower(), weight
 
 
 def negotiate(lang: str | None, accept_language: str | None) -> str:
     """The language of a rendered response: ``lang`` (must be supported, else 422), else the
-    best supported match of ``Accept-Language`` (q-values rank; ``ar-BH`` matches ``ar``;
-    ``*`` the default), else the default language. Never 406."""
+    best supported match of ``Accept-Language`` (q-values rank, then the order given;
+    ``ar-BH`` matches ``ar``; ``*`` the default; malformed items are ignored), else the default
+    language. Never 406."""
     supported = languages()
     if lang is not None:
         if lang not in supported:
@@ -293,16 +312,10 @@ def negotiate(lang: str | None, accept_language: str | None) -> str:
         return lang
     best: tuple[float, int, str] | None = None
     for index, part in enumerate((accept_language or "").split(",")[:50]):
-        match = _RANGE.match(part)
-        if match is None:
+        item = _weighted(part)
+        if item is None or item[1] <= 0:
             continue
-        tag, raw_q = match.group(1).lower(), match.group(2)
-        try:
-            weight = 1.0 if raw_q is None else float(raw_q)
-        except ValueError:
-            continue
-        if not 0 < weight <= 1:
-            continue
+        tag, weight = item
         primary = supported[0] if tag == "*" else tag.split("-", 1)[0]
         if primary not in supported:
             continue
@@ -363,3 +376,23 @@ def localized(entity: Any, field: str, lang: Any) -> ColumnElement[str]:
     translated = entity.translations.op("->")(lang).op("->>")(literal(field))
     text_in_lang: ColumnElement[str] = func.coalesce(translated, own)
     return text_in_lang
+
+
+ReportLang = Annotated[
+    str | None,
+    Query(
+        min_length=2,
+        max_length=3,
+        description=(
+            "The language of names and titles (`en`, `fr` or `ar`): each is its translation in"
+            " that language, else its own text. Without it, the best match of"
+            " `Accept-Language`, else English."
+        ),
+    ),
+]
+"""The ``lang`` query parameter of rendered output (reports)."""
+
+
+def content_headers(lang: str) -> dict[str, str]:
+    """``Content-Language`` and ``Vary`` of a response rendered in ``lang``."""
+    return {"Content-Language": lang, "Vary": "Accept, Accept-Language"}
