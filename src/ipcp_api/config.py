@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -12,6 +13,22 @@ from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
+
+LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}$")
+
+
+def parse_languages(value: str) -> tuple[str, ...]:
+    """``IPCP_LANGUAGES``: comma-separated ISO 639 codes, the first one the default."""
+    codes = tuple(part.strip() for part in value.split(",") if part.strip())
+    if not codes:
+        raise ValueError("name at least one language, e.g. en,fr,ar")
+    for code in codes:
+        if not LANGUAGE_TAG.match(code):
+            raise ValueError(f"{code!r} is not a two- or three-letter lowercase language code")
+    if len(set(codes)) != len(codes):
+        raise ValueError("a language is listed twice")
+    return codes
+
 
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "placeholder"})
 
@@ -88,8 +105,6 @@ class Settings(BaseSettings):
     @field_validator("languages")
     @classmethod
     def _check_languages(cls, value: str) -> str:
-        from ipcp_api.common.i18n import parse_languages
-
         return ",".join(parse_languages(value))
 
     @property

@@ -39,24 +39,11 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from ipcp_api.common.schemas import InputModel
 from ipcp_api.common.types import Text
+from ipcp_api.config import LANGUAGE_TAG, get_settings
 from ipcp_api.errors import Invalid
 
-LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}$")
 DEFAULT_LANGUAGES = ("en", "fr", "ar")
 _configured: tuple[str, ...] | None = None
-
-
-def parse_languages(value: str) -> tuple[str, ...]:
-    """``IPCP_LANGUAGES``: comma-separated ISO 639 codes, the first one the default."""
-    codes = tuple(part.strip() for part in value.split(",") if part.strip())
-    if not codes:
-        raise ValueError("name at least one language, e.g. en,fr,ar")
-    for code in codes:
-        if not LANGUAGE_TAG.match(code):
-            raise ValueError(f"{code!r} is not a two- or three-letter lowercase language code")
-    if len(set(codes)) != len(codes):
-        raise ValueError("a language is listed twice")
-    return codes
 
 
 def configure(languages: Iterable[str]) -> None:
@@ -68,8 +55,6 @@ def configure(languages: Iterable[str]) -> None:
 def languages() -> tuple[str, ...]:
     """The supported languages, the default first."""
     if _configured is None:
-        from ipcp_api.config import get_settings
-
         configure(get_settings().language_codes)
     assert _configured is not None
     return _configured
