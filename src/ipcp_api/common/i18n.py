@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import Query
 from pydantic import (
     AfterValidator,
+    ConfigDict,
     Field,
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
@@ -37,7 +38,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-from ipcp_api.common.schemas import InputModel
+from ipcp_api.common.schemas import InputModel, NotNull
 from ipcp_api.common.types import Text
 from ipcp_api.config import LANGUAGE_TAG, get_settings
 from ipcp_api.errors import Invalid
@@ -74,15 +75,27 @@ def _supported(value: str) -> str:
     return value
 
 
+class _Supported:
+    """JSON-schema marker: the supported languages as an ``enum`` (read when the document is
+    built, so ``IPCP_LANGUAGES`` decides)."""
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        result = handler(schema)
+        result["enum"] = list(languages())
+        return result
+
+
 Lang = Annotated[
     Text,
     Field(
         pattern=LANGUAGE_TAG.pattern,
         description="The language of this resource's text fields (`en`, `fr` or `ar`).",
         examples=["en"],
-        json_schema_extra={"pattern": LANGUAGE_TAG.pattern},
     ),
     AfterValidator(_supported),
+    _Supported(),
 ]
 """``lang`` in a request body: one of the supported languages."""
 
@@ -158,9 +171,18 @@ class TranslationsOf:
     """
 
     def __init__(self, resource: str, *, patch: bool = False, **fields: Any) -> None:
-        optional = {name: (kind | None, None) for name, kind in fields.items()}
+        # every field may be left out; only a patch may send one as null (removes it)
+        not_null: Any = NotNull
+        optional = {
+            name: ((kind | None) if patch else not_null[kind], None)
+            for name, kind in fields.items()
+        }
         self.model: type[InputModel] = create_model(  # type: ignore[call-overload]
-            f"{resource}Translation", __base__=InputModel, **optional
+            f"{resource}Translation",
+            __base__=InputModel,
+            # a new resource's language object names at least one field (a patch's may be {})
+            __config__=None if patch else ConfigDict(json_schema_extra={"minProperties": 1}),
+            **optional,
         )
         self.fields = tuple(fields)
         self.patch = patch
@@ -190,7 +212,7 @@ class TranslationsOf:
                 " `translations: null` removes every translation."
             )
         result["description"] = description
-        result["propertyNames"] = {"pattern": LANGUAGE_TAG.pattern}
+        result["propertyNames"] = {"enum": list(languages())}
         return result
 
 
