@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ipcp_api.db.base import Resource
 from ipcp_api.db.localized import Localized, localized_table_args
+from ipcp_api.db.types import StrEnumType
 from ipcp_api.enums import MilestoneState, sql_in
 
 
@@ -43,5 +44,7 @@ class Milestone(Localized, Resource):
     title: Mapped[str] = mapped_column(String(300))
     due_on: Mapped[date] = mapped_column(Date)
     weight: Mapped[int] = mapped_column(Integer, server_default="1")
-    state: Mapped[str] = mapped_column(String(16), server_default=MilestoneState.pending.value)
+    state: Mapped[MilestoneState] = mapped_column(
+        StrEnumType(MilestoneState, 16), server_default=MilestoneState.pending.value
+    )
     completed_on: Mapped[date | None] = mapped_column(Date)
