@@ -5,6 +5,7 @@ Built once from a fresh app, without a database: the document is static.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 from ipcp_api.app import create_app
 from ipcp_api.common.types import MAX_BIGINT
 from ipcp_api.config import load_settings
+from ipcp_api.problems import PROBLEM_TYPES
 
 PROBLEM = {"$ref": "#/components/schemas/Problem"}
 TOKEN = "/api/v1/auth/token"
@@ -61,7 +63,42 @@ def test_every_operation_has_a_summary_a_tag_and_a_unique_operation_id(
         operation_id = operation.get("operationId")
         assert operation_id, label
         assert operation_id not in seen, f"{label} and {seen.get(operation_id)}"
+        assert re.fullmatch(r"[a-z]+(?:[A-Z][a-z0-9]*)*", operation_id), label
         seen[operation_id] = label
+    # the names a front-end developer would have chosen (API.md, Operations)
+    assert {
+        "listProgrammes",
+        "getProgramme",
+        "createProgramme",
+        "updateProgramme",
+        "deleteProgramme",
+        "getProgrammeReport",
+        "getPartnerReport",
+        "getPortfolioReport",
+        "createToken",
+        "getCurrentUser",
+        "listAuditEvents",
+        "getProblemType",
+        "checkReadiness",
+    } <= set(seen)
+
+
+def test_client_facing_names(doc: dict[str, Any]) -> None:
+    schemas = doc["components"]["schemas"]
+    assert {"ProgrammePage", "ProjectPage", "MilestonePage", "TokenRequest"} <= set(schemas)
+    assert not [name for name in schemas if name.startswith(("Page_", "Body_"))]
+    listed = doc["paths"]["/api/v1/programmes"]["get"]["responses"]["200"]
+    assert listed["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ProgrammePage"
+    }
+    assert "Link" in listed["headers"]
+    headers = {
+        p["name"]
+        for _, _, operation in operations(doc)
+        for p in operation.get("parameters", [])
+        if p["in"] == "header"
+    }
+    assert headers == {"If-Match", "If-None-Match", "Idempotency-Key"}
 
 
 def test_every_protected_operation_declares_401(doc: dict[str, Any]) -> None:
@@ -76,17 +113,50 @@ def test_every_protected_operation_declares_401(doc: dict[str, Any]) -> None:
     assert {"401", "413", "422", "429", "503"} <= set(token["responses"])
 
 
-def test_every_error_response_is_problem_json(doc: dict[str, Any]) -> None:
+def test_every_error_response_is_problem_json_with_its_type_and_an_example(
+    doc: dict[str, Any],
+) -> None:
     checked = 0
     for path, method, operation in operations(doc):
         for code, response in operation["responses"].items():
             if int(code) >= 400:
                 label = f"{method.upper()} {path} {code}"
-                assert response["content"] == {"application/problem+json": {"schema": PROBLEM}}, (
-                    label
-                )
+                assert set(response["content"]) == {"application/problem+json"}, label
+                media = response["content"]["application/problem+json"]
+                assert media["schema"] == PROBLEM, label
+                examples = media["examples"]
+                assert examples, label
+                for slug, example in examples.items():
+                    value = example["value"]
+                    assert value["type"] == f"/problems/{slug}", label
+                    assert PROBLEM_TYPES[slug].status == value["status"] == int(code), label
+                    assert value["title"], label
+                    assert value["detail"], label
+                    assert f"`/problems/{slug}`" in response["description"], label
+                    if int(code) == 422:
+                        assert value["errors"][0]["loc"], label
                 checked += 1
     assert checked > 200
+    # the kinds of 409 a front end tells apart
+    by_method = {
+        method: set(
+            operation["responses"]["409"]["content"]["application/problem+json"]["examples"]
+        )
+        for method, operation in doc["paths"]["/api/v1/programmes/{programme_id}"].items()
+        if "409" in operation["responses"]
+    }
+    assert by_method == {
+        "patch": {"conflict-unique", "conflict-state", "conflict-in-flight"},
+        "delete": {"conflict-children", "conflict-state"},
+    }
+    created = doc["paths"]["/api/v1/programmes"]["post"]["responses"]["409"]
+    assert set(created["content"]["application/problem+json"]["examples"]) == {
+        "conflict-unique",
+        "conflict-in-flight",
+    }
+    not_found = doc["paths"]["/api/v1/programmes/{programme_id}/report"]["get"]["responses"]["404"]
+    value = not_found["content"]["application/problem+json"]["examples"]["not-found"]["value"]
+    assert value["detail"] == "programme 42 does not exist"
     problem = doc["components"]["schemas"]["Problem"]
     assert set(problem["required"]) == {"type", "title", "status", "detail"}
     assert problem["properties"]["errors"]["type"] == "array"  # absent, never null

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
 
 from ipcp_api import __version__
 from ipcp_api.api import include_api
@@ -22,7 +21,8 @@ from ipcp_api.logs import configure_logging
 from ipcp_api.metrics import MetricsMiddleware, worker_exiting
 from ipcp_api.metrics import router as metrics_router
 from ipcp_api.middleware import RequestContextMiddleware
-from ipcp_api.openapi import install_openapi
+from ipcp_api.openapi import install_openapi, operation_id
+from ipcp_api.problems_router import router as problems_router
 from ipcp_api.reports.slots import ReportSlots
 
 DESCRIPTION = """
@@ -33,12 +33,6 @@ from frameworks and partners down to projects, dated milestones and progress rep
 Sign in with **Authorize** (username and password), then try
 `GET /api/v1/programmes/{id}/report`. Errors are RFC 9457 problem details.
 """
-
-
-def operation_id(route: APIRoute) -> str:
-    """Stable operationIds: ``<tag>-<function>``."""
-    tag = str(route.tags[0]) if route.tags else "default"
-    return f"{tag}-{route.name}"
 
 
 @asynccontextmanager
@@ -85,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_docs(app)
     install_openapi(app)
     app.include_router(health_router)
+    app.include_router(problems_router)
     app.include_router(metrics_router)
     include_api(app)
     app.add_middleware(RequestContextMiddleware)

@@ -55,6 +55,10 @@ TAGS = [
     {"name": "users", "description": "Accounts and roles (admin only, except `/users/me`)."},
     {"name": "audit", "description": "Who changed what, and when (admin and staff)."},
     {"name": "health", "description": "Liveness and readiness probes."},
+    {
+        "name": "problems",
+        "description": "What each kind of error means: every error's `type` is `/problems/<slug>`.",
+    },
 ]
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ipcp_api.db.base import Base
+from ipcp_api.problems import INTERNAL, PROBLEM_TYPES, type_uri
 
 PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_SECONDS = "5"
@@ -36,19 +37,27 @@ class Problem(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    type: str = Field(description="`about:blank`: the status code says it all.")
+    type: str = Field(
+        description="The kind of error, to branch on without reading `detail`:"
+        " `/problems/<slug>` (relative to the API host; `GET` it for a description)."
+        " `about:blank` only for an internal error (500).",
+        json_schema_extra={"enum": [*(kind.type for kind in PROBLEM_TYPES.values()), INTERNAL]},
+    )
     title: str = Field(description="The status code's phrase.")
     status: int = Field(ge=400, le=599)
     detail: str = Field(description="What went wrong, for a person to read.")
     # Sent only with 422 (absent otherwise, never null).
     errors: list[ErrorItem] | SkipJsonSchema[None] = Field(
-        default=None, description="Validation errors (422 only): one per invalid input."
+        default=None,
+        description="One per invalid input (422, and some 409s): where (`loc`) and what (`msg`).",
     )
 
 
 class ApiError(Exception):
     status_code: int = 500
     title: str | None = None
+    # The kind of error (problems.py): the problem's ``type`` is ``/problems/<slug>``.
+    slug: str | None = None
 
     def __init__(
         self,
@@ -65,22 +74,47 @@ class ApiError(Exception):
 
 class NotFound(ApiError):
     status_code = 404
+    slug = "not-found"
 
 
 class Conflict(ApiError):
+    """409 for a rule of the current state (a workflow step, a frozen field, a lock-out)."""
+
     status_code = 409
+    slug = "conflict-state"
+
+
+class ConflictUnique(Conflict):
+    """409: a unique key is already taken."""
+
+    slug = "conflict-unique"
+
+
+class ConflictChildren(Conflict):
+    """409: a delete refused while other resources still belong to the resource."""
+
+    slug = "conflict-children"
+
+
+class ConflictInFlight(Conflict):
+    """409: the same idempotent request (or a change of the same rows) is still running."""
+
+    slug = "conflict-in-flight"
 
 
 class PreconditionFailed(ApiError):
     status_code = 412
+    slug = "stale-version"
 
 
 class Forbidden(ApiError):
     status_code = 403
+    slug = "forbidden"
 
 
 class Unauthorized(ApiError):
     status_code = 401
+    slug = "unauthorized"
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail, headers={"WWW-Authenticate": "Bearer"})
@@ -88,14 +122,17 @@ class Unauthorized(ApiError):
 
 class TooManyRequests(ApiError):
     status_code = 429
+    slug = "too-many-requests"
 
 
 class NotAcceptable(ApiError):
     status_code = 406
+    slug = "not-acceptable"
 
 
 class Unavailable(ApiError):
     status_code = 503
+    slug = "unavailable"
 
     def __init__(self, detail: str = "the database is unavailable; try again shortly") -> None:
         super().__init__(detail, headers={"Retry-After": RETRY_AFTER_SECONDS})
@@ -105,6 +142,7 @@ class Invalid(ApiError):
     """422 naming the field: ``Invalid(("body", "ends_on"), "must not be before starts_on")``."""
 
     status_code = 422
+    slug = "validation"
 
     def __init__(self, loc: Sequence[str | int], msg: str) -> None:
         super().__init__(msg, errors=[{"loc": list(loc), "msg": msg}])
@@ -117,9 +155,10 @@ def problem(
     title: str | None = None,
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
+    slug: str | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {
-        "type": "about:blank",
+        "type": type_uri(status, slug),
         "title": title or HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
@@ -215,6 +254,7 @@ def _render(error: ApiError) -> JSONResponse:
         title=error.title,
         errors=error.errors,
         headers=error.headers,
+        slug=error.slug,
     )
 
 

@@ -22,13 +22,16 @@ refined once, the first time it is asked for:
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
 from ipcp_api.common.idempotency import MAX_KEY_LENGTH
 from ipcp_api.common.types import MAX_BIGINT
 from ipcp_api.errors import PROBLEM_JSON
+from ipcp_api.problems import PROBLEM_TYPES, ProblemType
 
 PROBLEM_REF = "#/components/schemas/Problem"
 NUL_FREE = "^[^\\u0000]*$"
@@ -92,6 +95,30 @@ IDEMPOTENCY_KEY: dict[str, Any] = {
 }
 
 
+# Route functions whose name is not the method name a client wants (the rest are camel-cased
+# as they are: ``list_programmes`` -> ``listProgrammes``).
+_OPERATION_IDS = {
+    "healthz": "checkLiveness",
+    "readyz": "checkReadiness",
+    "token": "createToken",
+    "programme_report": "getProgrammeReport",
+    "partner_report": "getPartnerReport",
+    "portfolio_report": "getPortfolioReport",
+    "get_me": "getCurrentUser",
+}
+
+
+def operation_id(route: APIRoute) -> str:
+    """The operationId of a route, in lower camel case: a generated client's method name.
+
+    ``generate_unique_id_function`` of the app (so it also names FastAPI's generated body
+    schemas). Unique across the document: tests/test_openapi.py checks.
+    """
+    name = _OPERATION_IDS.get(route.name, route.name)
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
 def install_openapi(app: FastAPI) -> None:
     """Serve the refined document at ``/openapi.json`` (and to ``ipcp-api openapi``)."""
 
@@ -111,17 +138,59 @@ def refine(doc: dict[str, Any]) -> dict[str, Any]:
     headers.update({name: dict(spec) for name, spec in HEADERS.items()})
     for schema in schemas.values():
         _drop_impossible_defaults(schema)
-    for item in doc.get("paths", {}).values():
+    for path, item in doc.get("paths", {}).items():
         for method, operation in item.items():
             if method in _METHODS:
                 _refine_operation(method, operation)
+                _problem_examples(path, method, operation)
+                # open endpoints say so (an empty list), as linters ask
+                operation.setdefault("security", [])
     for name in _FASTAPI_422:
         schemas.pop(name, None)
     for name in _input_schemas(doc):
         _nul_free(schemas[name])
     for name in _form_schemas(doc):
         _form_fields(schemas[name])
+    _client_names(doc)
     return doc
+
+
+# Schemas FastAPI names after Python's generics or its own body wrappers, renamed for the
+# people who read generated clients: ``Page_ProgrammeRead_`` -> ``ProgrammePage``.
+_SCHEMA_NAMES = {"Body_createToken": "TokenRequest"}
+_GENERIC_PAGE = re.compile(r"^Page_([A-Za-z0-9]+?)(?:Read)?_$")
+
+
+def _client_names(doc: dict[str, Any]) -> None:
+    schemas: dict[str, Any] = doc["components"]["schemas"]
+    renames: dict[str, str] = {}
+    for name in schemas:
+        page = _GENERIC_PAGE.match(name)
+        new = _SCHEMA_NAMES.get(name) or (f"{page.group(1)}Page" if page else None)
+        if new and new not in schemas:
+            renames[name] = new
+    if not renames:
+        return
+    for old, new in renames.items():
+        schemas[new] = schemas.pop(old)
+        schemas[new]["title"] = new
+    doc["components"]["schemas"] = dict(sorted(schemas.items()))
+    old_refs = {
+        f"#/components/schemas/{old}": f"#/components/schemas/{new}" for old, new in renames.items()
+    }
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref in old_refs:
+                node["$ref"] = old_refs[ref]
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for item in node:
+                visit(item)
+
+    visit(doc)
 
 
 def _form_schemas(doc: dict[str, Any]) -> set[str]:
@@ -235,7 +304,8 @@ def _refine_operation(method: str, operation: dict[str, Any]) -> None:
 
 def _is_page(response: dict[str, Any]) -> bool:
     schema = response.get("content", {}).get("application/json", {}).get("schema", {})
-    return str(schema.get("$ref", "")).startswith("#/components/schemas/Page_")
+    ref = str(schema.get("$ref", ""))
+    return ref.startswith("#/components/schemas/Page_") or ref.endswith("Page")
 
 
 def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
@@ -281,3 +351,82 @@ def _exact_bounds(node: Any) -> None:
     elif isinstance(node, list):
         for item in node:
             _exact_bounds(item)
+
+
+# --- problem types and an example for each error response ---------------------------------
+
+# The kinds of 409 each method can meet (problems.py has the list and their meaning).
+_CONFLICTS = {
+    "post": ("conflict-unique", "conflict-in-flight"),
+    "patch": ("conflict-unique", "conflict-state", "conflict-in-flight"),
+    "delete": ("conflict-children", "conflict-state"),
+}
+
+
+def _subject(path: str) -> str:
+    """``/api/v1/programmes/{programme_id}/report`` -> ``programme`` (for an example)."""
+    ids = [part[1:-4] for part in path.split("/") if part.startswith("{") and part.endswith("_id}")]
+    return ids[-1].replace("_", " ") if ids else "resource"
+
+
+def _validation_example(path: str, operation: dict[str, Any]) -> tuple[list[Any], str]:
+    if "requestBody" in operation:
+        form = set(operation["requestBody"].get("content", {})) & set(FORM_TYPES)
+        if form:
+            return ["body", "password"], "Field required"
+        return ["body", "title"], "String should have at least 1 character"
+    names = {p["name"]: p["in"] for p in operation.get("parameters", []) if p.get("in") == "query"}
+    if "limit" in names:
+        return ["query", "limit"], "Input should be less than or equal to 200"
+    if "as_of" in names:
+        return ["query", "as_of"], "must be a date in the form YYYY-MM-DD"
+    if "{" in path:
+        name = path.rsplit("{", 1)[1].split("}", 1)[0]
+        return [
+            "path",
+            name,
+        ], "Input should be a valid integer, unable to parse string as an integer"
+    return ["query", "colour"], "unknown query parameter"
+
+
+def _example_value(kind: ProblemType, path: str, operation: dict[str, Any]) -> dict[str, Any]:
+    detail = kind.example
+    value: dict[str, Any] = {"type": kind.type, "title": kind.title, "status": kind.status}
+    if kind.slug == "not-found":
+        detail = f"{_subject(path)} 42 does not exist"
+    if kind.slug == "validation":
+        loc, msg = _validation_example(path, operation)
+        detail = f"{'.'.join(str(part) for part in loc)}: {msg}"
+        value.update(detail=detail, errors=[{"loc": loc, "msg": msg}])
+        return value
+    if kind.slug == "conflict-unique":
+        value.update(detail=detail, errors=[{"loc": ["body", "code"], "msg": detail}])
+        return value
+    value["detail"] = detail
+    return value
+
+
+def _problem_examples(path: str, method: str, operation: dict[str, Any]) -> None:
+    """Every error response names its problem type(s) and shows an example of each."""
+    for code, response in operation.get("responses", {}).items():
+        status = int(code) if code.isdigit() else 0
+        if status < 400:
+            continue
+        kinds = [kind for kind in PROBLEM_TYPES.values() if kind.status == status]
+        if status == 409:
+            wanted = _CONFLICTS.get(method, ("conflict-state",))
+            kinds = [kind for kind in kinds if kind.slug in wanted]
+        if not kinds:
+            continue
+        media = response["content"][PROBLEM_JSON]
+        media["examples"] = {
+            kind.slug: {
+                "summary": f"type {kind.type}",
+                "value": _example_value(kind, path, operation),
+            }
+            for kind in kinds
+        }
+        types = ", ".join(f"`{kind.type}`" for kind in kinds)
+        description = response.get("description", "")
+        if "Problem type" not in description:
+            response["description"] = f"{description} Problem type: {types}.".strip()

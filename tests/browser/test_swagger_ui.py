@@ -300,7 +300,7 @@ def test_try_the_programme_report_in_swagger_ui(live_server: str, open_page: Ope
     assert "locked" in (page.locator(".auth-wrapper button.authorize").get_attribute("class") or "")
 
     # The programme report: Try it out, fill the parameters, execute.
-    operation = page.locator("#operations-reports-reports-programme_report")
+    operation = page.locator("#operations-reports-getProgrammeReport")
     operation.locator(".opblock-summary-control").click()
     operation.locator("button.try-out__btn").click()
     operation.locator('tr[data-param-name="programme_id"] input').fill(str(programme_id))
@@ -344,7 +344,7 @@ def test_docs_pages_fetch_nothing_from_other_hosts(live_server: str, open_page: 
     page, fence = open_page(LOOPBACK | {ALIAS})
 
     page.goto(f"{base}/docs")
-    page.locator("#operations-reports-reports-programme_report").wait_for()
+    page.locator("#operations-reports-getProgrammeReport").wait_for()
     page.wait_for_load_state("networkidle")
     assert fence.attempted == [], f"Swagger UI tried to reach other hosts: {fence.attempted}"
 

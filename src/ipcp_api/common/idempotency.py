@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from ipcp_api.auth.dependencies import CurrentActor
 from ipcp_api.db.session import SessionDep
-from ipcp_api.errors import Conflict, Invalid
+from ipcp_api.errors import ConflictInFlight, Invalid
 from ipcp_api.models import IdempotencyKey
 
 HEADER = "idempotency-key"
@@ -57,7 +57,7 @@ async def idempotency_guard(request: Request, session: SessionDep, actor: Curren
         select(func.pg_try_advisory_xact_lock(_lock_key(str(actor.user_id), route_name, key)))
     )
     if not locked:
-        raise Conflict("a request with this Idempotency-Key is still in progress")
+        raise ConflictInFlight("a request with this Idempotency-Key is still in progress")
     row = await session.get(IdempotencyKey, (actor.user_id, route_name, key))
     if row is not None:
         if row.request_hash != body_hash:
