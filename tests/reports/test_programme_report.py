@@ -575,5 +575,7 @@ async def test_openapi_declares_both_media_types(client: httpx.AsyncClient) -> N
         assert set(operation["responses"]) == codes, path
         names = {p["name"] for p in operation["parameters"] if p["in"] == "query"}
         assert names == (
-            {"as_of", "framework_id", "status"} if path.endswith("portfolio") else {"as_of"}
+            {"as_of", "format", "framework_id", "status"}
+            if path.endswith("portfolio")
+            else {"as_of", "format"}
         )
