@@ -64,9 +64,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_tags=TAGS,
         docs_url=None,
         redoc_url=None,
-        swagger_ui_parameters={
-            "persistAuthorization": settings.swagger_persist_authorization,
-        },
     )
     app.state.settings = settings
     app.state.engine = None

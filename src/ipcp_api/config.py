@@ -21,6 +21,14 @@ class Environment(StrEnum):
     production = "production"
 
 
+class KeepToken(StrEnum):
+    """Where Swagger UI keeps the signed-in token (``IPCP_SWAGGER_PERSIST_AUTHORIZATION``)."""
+
+    session = "session"  # for the browser tab: a reload keeps it, closing the tab drops it
+    local = "local"  # in the browser's storage until sign-out (Swagger UI's own option)
+    off = "off"  # in the page's memory only: a reload signs out
+
+
 class LogLevel(StrEnum):
     DEBUG = "DEBUG"
     INFO = "INFO"
@@ -68,7 +76,7 @@ class Settings(BaseSettings):
     db_pool_timeout: Annotated[float, Field(gt=0, le=60)] = 3.0
     db_connect_timeout: Annotated[float, Field(gt=0, le=60)] = 3.0
     db_statement_timeout_ms: Annotated[int, Field(ge=100, le=600_000)] = 15_000
-    swagger_persist_authorization: bool = False
+    swagger_persist_authorization: KeepToken = KeepToken.session
     report_concurrency: Annotated[int, Field(ge=1, le=64)] = 4
 
     @field_validator("database_url")
@@ -77,6 +85,17 @@ class Settings(BaseSettings):
         if value is None or value == "":
             return None
         return normalise_database_url(value)
+
+    @field_validator("swagger_persist_authorization", mode="before")
+    @classmethod
+    def _keep_token(cls, value: object) -> object:
+        # the earlier boolean form: true kept the token in localStorage, false nowhere
+        if isinstance(value, bool):
+            return "local" if value else "off"
+        if isinstance(value, str):
+            lowered = value.strip().lower()
+            return {"true": "local", "1": "local", "false": "off", "0": "off"}.get(lowered, lowered)
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -254,7 +254,6 @@ def _render(error: ApiError) -> JSONResponse:
         title=error.title,
         errors=error.errors,
         headers=error.headers,
-        slug=error.slug,
     )
 
 

@@ -9,8 +9,11 @@ refined once, the first time it is asked for:
   ``float(2**63 - 1)`` is ``2**63``: one past the largest id the database holds);
 - query, header and path parameters never admit ``null`` (a query string cannot carry it),
   nor do form fields; a required form field is not empty (FastAPI takes "" as missing);
-- no text input may contain NUL (API.md: 422): every input string that has no pattern,
-  enum or date format of its own says so with the pattern ``^[^\\u0000]*$``;
+- the document shows what a person filling a form needs, not the database's limits: an
+  integer bounded by PostgreSQL's bigint is ``format: int64`` (no ``maximum`` of
+  9223372036854775807), and the "no NUL character" rule (API.md: 422) is checked but not
+  shown as a pattern (``.ci/fuzz.sh`` generates no NUL, ``allow-x00 = false``);
+- optional parameters carry no example or default (Swagger UI would pre-fill and send them);
 - a ``default: null`` that the property's own schema does not allow is dropped (in a merge
   patch an absent field means "unchanged", not ``null``);
 - POST operations behind a token declare the ``Idempotency-Key`` header they honour (and
@@ -34,7 +37,6 @@ from ipcp_api.errors import PROBLEM_JSON
 from ipcp_api.problems import PROBLEM_TYPES, ProblemType
 
 PROBLEM_REF = "#/components/schemas/Problem"
-NUL_FREE = "^[^\\u0000]*$"
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 _FASTAPI_422 = ("HTTPValidationError", "ValidationError")
 _BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
@@ -147,12 +149,37 @@ def refine(doc: dict[str, Any]) -> dict[str, Any]:
                 operation.setdefault("security", [])
     for name in _FASTAPI_422:
         schemas.pop(name, None)
-    for name in _input_schemas(doc):
-        _nul_free(schemas[name])
     for name in _form_schemas(doc):
         _form_fields(schemas[name])
     _client_names(doc)
+    _sign_in(doc)
     return doc
+
+
+SIGN_IN = "signIn"
+SIGN_IN_DESCRIPTION = (
+    "**Sign in with your IPCP username and password** — the ones you were given for this"
+    " service. Leave *client_id* and *client_secret* empty. Then press **Authorize**, and"
+    " **Close**: every request you try from this page is sent as you, and shows only what"
+    " you may see."
+)
+
+
+def _sign_in(doc: dict[str, Any]) -> None:
+    """One security scheme, named and described in plain words (the *Authorize* dialog)."""
+    schemes: dict[str, Any] = doc["components"].get("securitySchemes", {})
+    renamed = {old: SIGN_IN for old in schemes if old != SIGN_IN}
+    for old, new in renamed.items():
+        schemes[new] = schemes.pop(old)
+    if SIGN_IN in schemes:
+        schemes[SIGN_IN]["description"] = SIGN_IN_DESCRIPTION
+    for item in doc.get("paths", {}).values():
+        for method, operation in item.items():
+            if method in _METHODS:
+                operation["security"] = [
+                    {renamed.get(name, name): scopes for name, scopes in requirement.items()}
+                    for requirement in operation.get("security", [])
+                ]
 
 
 # Schemas FastAPI names after Python's generics or its own body wrappers, renamed for the
@@ -226,50 +253,13 @@ def _refs(node: Any) -> set[str]:
     return set()
 
 
-def _input_schemas(doc: dict[str, Any]) -> set[str]:
-    """The component schemas that describe what clients send (bodies and parameters)."""
-    schemas = doc["components"]["schemas"]
-    pending: set[str] = set()
-    for item in doc.get("paths", {}).values():
-        for method, operation in item.items():
-            if method in _METHODS:
-                for parameter in operation.get("parameters", []):
-                    _nul_free(parameter.get("schema", {}))
-                for media in operation.get("requestBody", {}).get("content", {}).values():
-                    _nul_free(media.get("schema", {}))
-                    pending |= _refs(media.get("schema", {}))
-    found: set[str] = set()
-    while pending:
-        name = pending.pop()
-        if name in found or name not in schemas:
-            continue
-        found.add(name)
-        pending |= _refs(schemas[name])
-    return found
-
-
-def _nul_free(schema: Any) -> None:
-    if not isinstance(schema, dict):
-        return
-    if schema.get("type") == "string" and not {"pattern", "enum", "const", "format"} & set(schema):
-        schema["pattern"] = NUL_FREE
-    if schema.get("format") == "password" and "pattern" not in schema:
-        schema["pattern"] = NUL_FREE
-    for key in ("properties", "patternProperties"):
-        for value in schema.get(key, {}).values():
-            _nul_free(value)
-    for key in ("items", "additionalProperties", "not"):
-        _nul_free(schema.get(key))
-    for key in ("anyOf", "oneOf", "allOf", "prefixItems"):
-        for value in schema.get(key, []):
-            _nul_free(value)
-
-
 def _refine_operation(method: str, operation: dict[str, Any]) -> None:
     parameters = operation.get("parameters", [])
     for parameter in parameters:
         if "schema" in parameter:
             parameter["schema"] = _without_null(parameter["schema"])
+        if not parameter.get("required"):
+            _nothing_prefilled(parameter)
     protected = bool(operation.get("security"))
     if method == "post" and protected:
         names = {p.get("name", "").lower() for p in parameters}
@@ -300,6 +290,23 @@ def _refine_operation(method: str, operation: dict[str, Any]) -> None:
     operation["responses"] = dict(
         sorted(responses.items(), key=lambda kv: (not kv[0].isdigit(), kv[0]))
     )
+
+
+def _nothing_prefilled(parameter: dict[str, Any]) -> None:
+    """Swagger UI fills a parameter's input with its example or default, and sends it: an
+    untouched form would filter (``active_on=2017-06-30``). An optional parameter shows
+    neither; its description says what leaving it out means."""
+    parameter.pop("example", None)
+    parameter.pop("examples", None)
+    schema = parameter.get("schema", {})
+    schema.pop("example", None)
+    schema.pop("examples", None)
+    if "default" in schema:
+        default = schema.pop("default")
+        description = parameter.get("description", "")
+        if "efault" not in description:
+            value = str(default).lower() if isinstance(default, bool) else default
+            parameter["description"] = f"{description} Default `{value}`.".strip()
 
 
 def _is_page(response: dict[str, Any]) -> bool:
@@ -341,13 +348,16 @@ def _drop_impossible_defaults(schema: dict[str, Any]) -> None:
 
 
 def _exact_bounds(node: Any) -> None:
-    """Integral float bounds back to integers; ``float(MAX_BIGINT)`` back to ``MAX_BIGINT``."""
+    """Integral float bounds back to integers; the bigint ceiling becomes ``format: int64``."""
     if isinstance(node, dict):
-        for key, value in node.items():
+        for key, value in list(node.items()):
             if key in _BOUNDS and isinstance(value, float) and value.is_integer():
                 node[key] = MAX_BIGINT if value == float(MAX_BIGINT) else int(value)
             else:
                 _exact_bounds(value)
+        if node.get("maximum") == MAX_BIGINT and node.get("type") == "integer":
+            del node["maximum"]
+            node.setdefault("format", "int64")
     elif isinstance(node, list):
         for item in node:
             _exact_bounds(item)

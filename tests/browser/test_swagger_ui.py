@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -60,6 +61,7 @@ try:
     from playwright.sync_api import (
         Browser,
         BrowserContext,
+        Locator,
         Page,
         Request,
         Response,
@@ -248,12 +250,50 @@ def open_page(browser: Browser) -> Iterator[OpenPage]:
         context.close()
 
 
-def _storage(page: Page) -> str:
-    return str(
-        page.evaluate(
-            "() => JSON.stringify({local: {...localStorage}, session: {...sessionStorage}})"
-        )
-    )
+def _sign_in_dialog(page: Page, username: str, password: str) -> Locator:
+    page.locator(".auth-wrapper button.authorize").click()
+    dialog = page.locator(".modal-ux")
+    dialog.locator("#oauth_username").fill(username)
+    dialog.locator("#oauth_password").fill(password)
+    dialog.locator("button.authorize").click()
+    return dialog
+
+
+def _sign_in(page: Page, username: str, password: str) -> None:
+    dialog = _sign_in_dialog(page, username, password)
+    dialog.locator("button", has_text="Logout").wait_for()
+    dialog.locator("button.btn-done").click()
+    dialog.wait_for(state="detached")
+
+
+def _signed_in(page: Page) -> bool:
+    return "locked" in (page.locator(".auth-wrapper button.authorize").get_attribute("class") or "")
+
+
+def _open_docs(page: Page, base: str) -> None:
+    page.goto(f"{base}/docs")
+    page.locator(".swagger-ui .info .title").filter(has_text="IPCP API").wait_for()
+
+
+def _execute_untouched(page: Page, operation_id: str, path: str) -> Response:
+    """Try it out and Execute with no parameter touched."""
+    operation = page.locator(f"#operations-{operation_id}")
+    operation.locator(".opblock-summary-control").click()
+    operation.locator("button.try-out__btn").click()
+    with page.expect_response(lambda r: urlsplit(r.url).path == path) as answered:
+        operation.locator("button.execute").click()
+    return answered.value
+
+
+def _api_list(base: str, username: str, password: str, path: str) -> dict[str, Any]:
+    with httpx.Client(base_url=base, timeout=10) as http:
+        token = http.post(
+            "/api/v1/auth/token", data={"username": username, "password": password}
+        ).json()["access_token"]
+        listed = http.get(path, params={"limit": 200}, headers={"Authorization": f"Bearer {token}"})
+    assert listed.status_code == 200, listed.text
+    body: dict[str, Any] = listed.json()
+    return body
 
 
 def _programme_id(base: str, code: str) -> int:
@@ -331,8 +371,14 @@ def test_try_the_programme_report_in_swagger_ui(live_server: str, open_page: Ope
         clip={"x": 0, "y": top, "width": 1280, "height": bottom - top + 8},
     )
 
-    # The token stays in memory: nothing in web storage by default.
-    assert tokens[0] not in _storage(page)
+    # The token is kept for this tab only (sessionStorage), never in localStorage, and the
+    # curl box shows a placeholder, not the token (screenshots get shared).
+    assert tokens[0] in page.evaluate("() => JSON.stringify({...sessionStorage})")
+    assert tokens[0] not in page.evaluate("() => JSON.stringify({...localStorage})")
+    curl = operation.locator(".curl-command").inner_text()
+    assert "Authorization: Bearer <your token>" in curl
+    assert tokens[0] not in curl
+    assert tokens[0] not in page.content()
     assert fence.attempted == [], f"the page tried to reach other hosts: {fence.attempted}"
     assert fence.errors == [], fence.errors
     assert any(url.endswith("/static/docs/swagger-ui-bundle.js") for url in fence.local)
@@ -358,3 +404,76 @@ def test_docs_pages_fetch_nothing_from_other_hosts(live_server: str, open_page: 
     assert fence.escaped == [], f"requests for other hosts left the page: {fence.escaped}"
     assert fence.errors == [], fence.errors
     assert any(url.endswith("/static/docs/redoc.standalone.js") for url in fence.local)
+
+
+@pytest.mark.parametrize(
+    ("username", "password"),
+    [("bahrain-liaison", "bahrain-liaison-password"), ("demo-staff", "demo-staff-password")],
+)
+def test_an_untouched_list_returns_everything_the_user_may_see(
+    live_server: str, open_page: OpenPage, username: str, password: str
+) -> None:
+    """No optional parameter is pre-filled: an untouched form never filters."""
+    page, fence = open_page()
+    _open_docs(page, live_server)
+    _sign_in(page, username, password)
+    for operation_id, path in (
+        ("programmes-listProgrammes", "/api/v1/programmes"),
+        ("milestones-listMilestones", "/api/v1/milestones"),
+    ):
+        response = _execute_untouched(page, operation_id, path)
+        assert response.status == 200, response.text()
+        assert urlsplit(response.url).query == "", f"the form sent {response.url}"
+        expected = _api_list(live_server, username, password, path)
+        shown = response.json()
+        assert shown["total"] == expected["total"] > 0
+        assert [item["id"] for item in shown["items"]] == [
+            item["id"] for item in expected["items"]
+        ][: shown["limit"]]
+    assert fence.errors == [], fence.errors
+
+
+def test_a_wrong_password_shows_the_servers_message(live_server: str, open_page: OpenPage) -> None:
+    page, fence = open_page()
+    _open_docs(page, live_server)
+    dialog = _sign_in_dialog(page, "bahrain-liaison", "not-the-password")
+    error = dialog.locator(".errors")
+    error.filter(has_text="wrong username or password").wait_for()
+    assert "Unauthorized" not in error.inner_text()
+    assert not _signed_in(page)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    dialog.screenshot(path=ARTIFACTS / "swagger-wrong-password.png")
+    # the dialog speaks plainly
+    text = dialog.inner_text()
+    assert "IPCP username and password" in text
+    assert "Scopes are used" not in text
+    assert fence.errors == [], fence.errors
+
+
+def test_a_reload_keeps_the_session_and_a_new_tab_starts_signed_out(
+    live_server: str, open_page: OpenPage
+) -> None:
+    page, fence = open_page()
+    _open_docs(page, live_server)
+    _sign_in(page, "bahrain-liaison", "bahrain-liaison-password")
+    page.reload()
+    page.locator(".swagger-ui .info .title").wait_for()
+    page.locator(".auth-wrapper button.authorize.locked").wait_for()
+    response = _execute_untouched(page, "users-getCurrentUser", "/api/v1/users/me")
+    assert response.status == 200, response.text()
+    assert response.json()["username"] == "bahrain-liaison"
+    assert page.evaluate("() => Object.keys(localStorage).length") == 0
+
+    # Logout forgets it for this tab too.
+    page.locator(".auth-wrapper button.authorize").click()
+    dialog = page.locator(".modal-ux")
+    dialog.locator("button", has_text="Logout").click()
+    dialog.locator("button.btn-done").click()
+    assert page.evaluate("() => Object.keys(sessionStorage).length") == 0
+
+    # Another tab (a fresh browsing context: closing the tab drops sessionStorage) is signed out.
+    other, _ = open_page()
+    _open_docs(other, live_server)
+    other.wait_for_timeout(500)
+    assert not _signed_in(other)
+    assert fence.errors == [], fence.errors
