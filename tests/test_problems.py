@@ -131,3 +131,19 @@ async def test_messages_carry_no_framework_prefix(
     assert response.status_code == 422
     assert response.json()["errors"] == [{"loc": loc, "msg": msg}]
     assert response.json()["detail"] == f"{'.'.join(loc)}: {msg}"
+
+
+def test_each_error_class_names_a_kind_of_its_status() -> None:
+    import ipcp_api.errors as errors_module
+
+    classes = [
+        value
+        for value in vars(errors_module).values()
+        if isinstance(value, type) and issubclass(value, errors_module.ApiError)
+    ]
+    assert len(classes) >= 12
+    for cls in classes:
+        if cls is errors_module.ApiError:
+            continue
+        assert cls.slug in PROBLEM_TYPES, cls
+        assert PROBLEM_TYPES[cls.slug].status == cls.status_code, cls

@@ -34,7 +34,7 @@ from fastapi.routing import APIRoute
 from ipcp_api.common.idempotency import MAX_KEY_LENGTH
 from ipcp_api.common.types import MAX_BIGINT
 from ipcp_api.errors import PROBLEM_JSON
-from ipcp_api.problems import PROBLEM_TYPES, ProblemType
+from ipcp_api.problems import INTERNAL, PROBLEM_TYPES, ProblemType
 
 PROBLEM_REF = "#/components/schemas/Problem"
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -153,6 +153,10 @@ def refine(doc: dict[str, Any]) -> dict[str, Any]:
         _form_fields(schemas[name])
     _client_names(doc)
     _sign_in(doc)
+    if "Problem" in schemas:
+        # a generated client can switch on the kind (problems.py has the list)
+        kinds = [kind.type for kind in PROBLEM_TYPES.values()]
+        schemas["Problem"]["properties"]["type"]["enum"] = [*kinds, INTERNAL]
     return doc
 
 
