@@ -112,8 +112,8 @@ class Unauthorized(ApiError):
     status_code = 401
     slug = "unauthorized"
 
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"})
+    def __init__(self, detail: str, *, extensions: dict[str, Any] | None = None) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"}, extensions=extensions)
 
 
 class TooManyRequests(ApiError):

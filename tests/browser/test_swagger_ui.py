@@ -267,7 +267,8 @@ def _sign_in(page: Page, username: str, password: str) -> None:
 
 
 def _signed_in(page: Page) -> bool:
-    return "locked" in (page.locator(".auth-wrapper button.authorize").get_attribute("class") or "")
+    button = page.locator(".auth-wrapper > button.authorize")
+    return "locked" in (button.get_attribute("class") or "").split()
 
 
 def _open_docs(page: Page, base: str) -> None:
@@ -458,7 +459,7 @@ def test_a_reload_keeps_the_session_and_a_new_tab_starts_signed_out(
     _sign_in(page, "bahrain-liaison", "bahrain-liaison-password")
     page.reload()
     page.locator(".swagger-ui .info .title").wait_for()
-    page.locator(".auth-wrapper button.authorize.locked").wait_for()
+    page.locator(".auth-wrapper > button.authorize.locked").wait_for()
     response = _execute_untouched(page, "users-getCurrentUser", "/api/v1/users/me")
     assert response.status == 200, response.text()
     assert response.json()["username"] == "bahrain-liaison"
