@@ -307,3 +307,24 @@ async def test_the_served_document_is_the_refined_one(anon: httpx.AsyncClient) -
     served = response.json()
     assert "HTTPValidationError" not in served["components"]["schemas"]
     assert "headers" in served["components"]
+
+
+def test_descriptions_speak_to_a_liaison_officer(doc: dict[str, Any]) -> None:
+    text = json.dumps(doc)
+    assert "API.md" not in text
+    assert "9223372036854775807" not in text
+    report = doc["paths"]["/api/v1/programmes/{programme_id}/report"]["get"]
+    assert "`0.3396` means 34 % done" in report["description"]
+    for value in ("complete", "on_track", "behind", "late", "not_planned"):
+        assert f"`{value}`" in doc["components"]["schemas"]["Schedule"]["description"]
+        assert f"`{value}`" in report["description"]
+    for path, method, operation in operations(doc):
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "path" and parameter["name"].endswith("_id"):
+                label = f"{method.upper()} {path} {parameter['name']}"
+                assert "from its code" in parameter["description"], label
+    # ReDoc's sample answer is one consistent picture: half done, something overdue, behind
+    summary = doc["components"]["schemas"]["Summary"]["properties"]
+    assert summary["progress"]["examples"] == [0.5]
+    assert summary["milestones_overdue"]["examples"] == [1]
+    assert summary["schedule"]["examples"] == ["behind"]

@@ -153,6 +153,7 @@ def refine(doc: dict[str, Any]) -> dict[str, Any]:
         _form_fields(schemas[name])
     _client_names(doc)
     _sign_in(doc)
+    _plain_words(doc)
     if "Problem" in schemas:
         # a generated client can switch on the kind (problems.py has the list)
         kinds = [kind.type for kind in PROBLEM_TYPES.values()]
@@ -444,3 +445,60 @@ def _problem_examples(path: str, method: str, operation: dict[str, Any]) -> None
         description = response.get("description", "")
         if "Problem type" not in description:
             response["description"] = f"{description} Problem type: {types}.".strip()
+
+
+# --- descriptions a liaison officer can read ----------------------------------------------
+
+# How a person who knows a code finds an id (the ``code=`` filter of each collection).
+_FIND_ID = {
+    "framework_id": ("framework", "/api/v1/frameworks?code=ICI"),
+    "partner_id": ("partner", "/api/v1/partners?code=BHR"),
+    "pillar_id": ("pillar", "/api/v1/pillars?code=political-diplomatic"),
+    "programme_id": ("programme", "/api/v1/programmes?code=BHR-IPCP-2016"),
+    "project_id": ("project", "/api/v1/projects?code=PD-01"),
+    "milestone_id": ("milestone", "/api/v1/milestones?ref=PD-01-M1"),
+    "user_id": ("user", "/api/v1/users?q=bahrain"),
+}
+
+_ENUMS = {
+    "Schedule": (
+        "Where a set of milestones stands against its plan, as of the report's date:"
+        " `complete` — every milestone that counts is done;"
+        " `on_track` — nothing is overdue (some work may still be ahead);"
+        " `behind` — at least one milestone is overdue, none by more than 30 days;"
+        " `late` — at least one milestone is overdue by more than 30 days;"
+        " `not_planned` — no milestone counts yet (none, or all cancelled), so there are no"
+        " figures."
+    ),
+    "ProgrammeStatus": (
+        "Where the programme is in its life: `draft` (being written) → `submitted` (sent for"
+        " review; may go back to `draft`) → `approved` → `active` → `completed`; `cancelled`"
+        " from any status but `completed`."
+    ),
+    "ProjectStatus": "`planned`, `in_progress`, `on_hold`, `completed` or `cancelled` (a"
+    " cancelled project's milestones no longer count in the figures).",
+    "MilestoneState": "`pending` (not done yet), `done` (give `completed_on`) or `cancelled`"
+    " (no longer counts in the figures).",
+}
+
+
+def _plain_words(doc: dict[str, Any]) -> None:
+    for item in doc.get("paths", {}).values():
+        for method, operation in item.items():
+            if method not in _METHODS:
+                continue
+            for parameter in operation.get("parameters", []):
+                found = _FIND_ID.get(parameter.get("name", ""))
+                if found is None:
+                    continue
+                what, example = found
+                hint = f"To find a {what}'s id from its code: `GET {example}`."
+                if parameter["in"] == "path":
+                    parameter["description"] = f"The {what}'s id (a number). {hint}"
+                elif hint not in parameter.get("description", ""):
+                    parameter["description"] = f"{parameter.get('description', '')} {hint}".strip()
+                parameter.get("schema", {}).pop("description", None)
+    schemas = doc["components"]["schemas"]
+    for name, description in _ENUMS.items():
+        if name in schemas:
+            schemas[name]["description"] = description

@@ -10,7 +10,12 @@ from ipcp_api.common.pagination import ListParams, list_params
 from ipcp_api.common.types import Text
 
 # Any integer: an id beyond the database's range is simply not found (404), never a 500.
-ResourceId = Annotated[int, Path(description="The resource's id.")]
+ResourceId = Annotated[
+    int,
+    Path(
+        description="The id (a number). To find it from a code, list the collection with `code=`."
+    ),
+]
 IfMatch = Annotated[
     str | None,
     Header(
@@ -31,7 +36,11 @@ IfNoneMatch = Annotated[
 PageParams = Annotated[ListParams, Depends(list_params)]
 Search = Annotated[
     Text | None,
-    Query(max_length=200, description="Case-insensitive text search, in any script."),
+    Query(
+        max_length=200,
+        description="Words to look for in the codes, names and titles, in any language or"
+        " script; upper and lower case match. Leave it empty to list everything.",
+    ),
 ]
 
 

@@ -40,15 +40,29 @@ FormatParam = Annotated[
 
 AsOf = Annotated[
     IsoDate | None,
-    Query(description="The date the report is computed as of (`YYYY-MM-DD`); default today (UTC)."),
+    Query(
+        description="The date the figures are computed for, `YYYY-MM-DD` (for example the"
+        " date of a committee meeting). Leave it empty for today."
+    ),
 ]
 
-_DEFINITIONS = (
-    "Figures as of `as_of` (API.md, *Progress reports*): counted milestones are those not "
-    "cancelled in projects not cancelled; progress = weight done by `as_of` / W; "
-    "expected_progress = weight due by `as_of` / W; variance = progress − expected_progress "
-    "(4 decimal places; null when W = 0). `Accept: text/csv` gives the rows as CSV."
-)
+_DEFINITIONS = """\
+**How to read the figures** (all as of `as_of`; leave it empty for today):
+
+- A milestone *counts* unless it, or its project, is cancelled. Each milestone has a
+  *weight* (1–100): how much of the work it stands for.
+- `progress` — the share of the work done, by weight: `0.3396` means 34 % done.
+- `expected_progress` — the share that should be done by now (the weight of the milestones
+  due by `as_of`): `0.5` means half the work was due.
+- `variance` = `progress` − `expected_progress`: below zero means behind the plan
+  (`-0.125` is 12.5 percentage points behind), above zero ahead of it.
+- `schedule` — `complete`: every milestone done; `on_track`: nothing overdue; `behind`: some
+  milestone overdue, none by more than 30 days; `late`: some milestone overdue by more than
+  30 days; `not_planned`: no milestone counts, so the three figures are empty (`null`).
+- A milestone is *overdue* when it was due before `as_of` and not done by then.
+
+Fractions have 4 decimals. `format=csv` gives the same figures as a file for a spreadsheet.
+"""
 
 
 def _responses(
@@ -99,10 +113,10 @@ def _as_of(value: date | None) -> date:
     "/programmes/{programme_id}/report",
     response_model=ProgrammeReport,
     summary="Progress report of a programme",
-    description=_DEFINITIONS
-    + " CSV: one row per project. Pillars are all listed, by position; projects by pillar "
-    "position, then code; overdue milestones oldest first; upcoming ones (due in "
-    "(as_of, as_of + 30 days]) soonest first.",
+    description="Where a programme stands: its summary, each pillar (all listed, in their"
+    " order), each project (by pillar, then code), the overdue milestones (oldest first) and"
+    " those due in the next 30 days (soonest first). The CSV has one row per project.\n\n"
+    + _DEFINITIONS,
     responses=_responses(report_csv.PROGRAMME_COLUMNS),
 )
 async def programme_report(
@@ -128,9 +142,9 @@ async def programme_report(
     "/partners/{partner_id}/report",
     response_model=PartnerReport,
     summary="Progress report of a partner",
-    description=_DEFINITIONS
-    + " Over all the partner's programmes. CSV: one row per programme (by starts_on, then "
-    "code).",
+    description="Where a partner stands over all its programmes: the summary, each pillar,"
+    " and each programme (by start date, then code). The CSV has one row per programme.\n\n"
+    + _DEFINITIONS,
     responses=_responses(report_csv.PARTNER_COLUMNS),
 )
 async def partner_report(
@@ -156,9 +170,9 @@ async def partner_report(
     "/reports/portfolio",
     response_model=PortfolioReport,
     summary="Progress report of the whole portfolio",
-    description=_DEFINITIONS
-    + " Over the programmes that match the filters (and that the caller may see). A partner "
-    "with no matching programme has no row. CSV: one row per partner (by code).",
+    description="The whole portfolio you may see, or the programmes that match the filters:"
+    " the summary, each pillar, and each partner with a matching programme (by code). The CSV"
+    " has one row per partner.\n\n" + _DEFINITIONS,
     responses=_responses(report_csv.PORTFOLIO_COLUMNS, LIST),
 )
 async def portfolio_report(
