@@ -13,6 +13,7 @@ from ipcp_api.api import include_api
 from ipcp_api.auth.security import TokenVerifier, resolve_secret_key
 from ipcp_api.auth.throttle import LoginThrottle
 from ipcp_api.config import Settings, get_settings
+from ipcp_api.cors import Cors
 from ipcp_api.db.session import bind_database, make_engine
 from ipcp_api.docs import TAGS, install_docs
 from ipcp_api.handlers import install_handlers
@@ -82,4 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
     # outermost: also counts what RequestContextMiddleware answers itself (413)
     app.add_middleware(MetricsMiddleware)
+    if settings.cors_origin_list:
+        # around everything, so that every answer to a listed origin (a 413 too) is readable
+        app.add_middleware(Cors, origins=settings.cors_origin_list)
     return app

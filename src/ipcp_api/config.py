@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from enum import StrEnum
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Annotated
 
 import platformdirs
@@ -55,6 +56,40 @@ def normalise_database_url(value: str) -> str:
     )
 
 
+def parse_origins(value: str) -> list[str]:
+    """``IPCP_CORS_ORIGINS``: ``scheme://host[:port]`` items, as a browser sends ``Origin``."""
+    origins = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        if item == "*":
+            raise ValueError("list the origins one by one (`*` is not accepted)")
+        parts = urlsplit(item)
+        if (
+            parts.scheme.lower() not in {"http", "https"}
+            or not parts.hostname
+            or parts.path
+            or parts.query
+            or parts.fragment
+            or parts.username
+        ):
+            raise ValueError(
+                f"{item!r} is not an origin: write scheme://host[:port], e.g."
+                " https://app.example.org (no path, no trailing slash)"
+            )
+        try:
+            port = parts.port
+        except ValueError:
+            raise ValueError(f"{item!r} has an invalid port") from None
+        host = parts.hostname.lower()
+        host = f"[{host}]" if ":" in host else host
+        scheme = parts.scheme.lower()
+        if (scheme, port) in {("http", 80), ("https", 443)}:
+            port = None  # a browser leaves the default port out of Origin
+        origins.append(f"{scheme}://{host}" + (f":{port}" if port else ""))
+    return origins
+
+
 class Settings(BaseSettings):
     """Every setting of the service. All are prefixed ``IPCP_`` except ``DATABASE_URL``."""
 
@@ -78,6 +113,8 @@ class Settings(BaseSettings):
     db_statement_timeout_ms: Annotated[int, Field(ge=100, le=600_000)] = 15_000
     swagger_persist_authorization: KeepToken = KeepToken.session
     report_concurrency: Annotated[int, Field(ge=1, le=64)] = 4
+    # Comma-separated origins (``https://app.example.org``) whose pages may call the API.
+    cors_origins: str = ""
 
     @field_validator("database_url")
     @classmethod
@@ -96,6 +133,15 @@ class Settings(BaseSettings):
             lowered = value.strip().lower()
             return {"true": "local", "1": "local", "false": "off", "0": "off"}.get(lowered, lowered)
         return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _check_origins(cls, value: str) -> str:
+        return ",".join(parse_origins(value))
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [origin for origin in self.cors_origins.split(",") if origin]
 
     @field_validator("log_level", mode="before")
     @classmethod

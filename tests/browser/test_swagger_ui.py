@@ -11,12 +11,14 @@ see .ci/run).
 from __future__ import annotations
 
 import asyncio
+import http.server
 import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -134,15 +136,56 @@ def _wait_ready(base: str, server: subprocess.Popen[str], timeout: float = 60) -
     pytest.fail(f"the server did not become ready:\n{output}")
 
 
+class _Page(http.server.BaseHTTPRequestHandler):
+    """A front-end app's page: nothing but a title (the test drives ``fetch`` from it)."""
+
+    def do_GET(self) -> None:
+        body = b"<!DOCTYPE html><html><head><title>front end</title></head><body></body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
 @pytest.fixture(scope="module")
-def live_server(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``ipcp-api serve`` on a scratch database of the test server, demo data loaded first."""
+def front_ends() -> Iterator[dict[str, str]]:
+    """Two static pages on other local ports: one origin the API lists, one it does not."""
+    servers = {
+        name: http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Page)
+        for name in ("listed", "other")
+    }
+    threads = [
+        threading.Thread(target=server.serve_forever, daemon=True) for server in servers.values()
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        yield {
+            name: f"http://127.0.0.1:{server.server_address[1]}" for name, server in servers.items()
+        }
+    finally:
+        for server in servers.values():
+            server.shutdown()
+            server.server_close()
+
+
+@pytest.fixture(scope="module")
+def live_server(
+    server_url: str, tmp_path_factory: pytest.TempPathFactory, front_ends: dict[str, str]
+) -> Iterator[str]:
+    """``ipcp-api serve`` on a scratch database of the test server, demo data loaded first;
+    pages from the ``listed`` front end may call it (``IPCP_CORS_ORIGINS``)."""
     name = f"ipcp_browser_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     asyncio.run(
         _admin(server_url, f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'")
     )
     url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
     env = _cli_env(url, tmp_path_factory.mktemp("browser-data"))
+    env["IPCP_CORS_ORIGINS"] = front_ends["listed"]
     try:
         seeded = subprocess.run(
             [sys.executable, "-m", "ipcp_api.cli", "seed", "--demo"],
@@ -477,4 +520,71 @@ def test_a_reload_keeps_the_session_and_a_new_tab_starts_signed_out(
     _open_docs(other, live_server)
     other.wait_for_timeout(500)
     assert not _signed_in(other)
+    assert fence.errors == [], fence.errors
+
+
+# What a front-end app does from its own origin: sign in, list with the token, read an ETag
+# and PATCH with If-Match (a preflighted request), then meet a 412 it can read.
+FRONT_END_SCRIPT = """
+async (api) => {
+  const steps = [];
+  try {
+    const signIn = await fetch(api + "/api/v1/auth/token", {
+      method: "POST",
+      body: new URLSearchParams({username: "demo-staff", password: "demo-staff-password"}),
+    });
+    const token = (await signIn.json()).access_token;
+    steps.push(["token", signIn.status]);
+    const auth = {Authorization: "Bearer " + token};
+    const listed = await fetch(api + "/api/v1/frameworks?limit=1", {headers: auth});
+    const id = (await listed.json()).items[0].id;
+    steps.push(["list", listed.status]);
+    const one = await fetch(api + "/api/v1/frameworks/" + id, {headers: auth});
+    const etag = one.headers.get("ETag");
+    steps.push(["get", one.status, etag, one.headers.get("X-Request-ID") !== null]);
+    const patched = await fetch(api + "/api/v1/frameworks/" + id, {
+      method: "PATCH",
+      headers: Object.assign({"Content-Type": "application/json", "If-Match": etag}, auth),
+      body: JSON.stringify({description: "Changed from a front end on another origin"}),
+    });
+    steps.push(["patch", patched.status, patched.headers.get("ETag")]);
+    const stale = await fetch(api + "/api/v1/frameworks/" + id, {
+      method: "PATCH",
+      headers: Object.assign({"Content-Type": "application/json", "If-Match": etag}, auth),
+      body: JSON.stringify({description: "Again"}),
+    });
+    steps.push(["stale", stale.status, (await stale.json()).type]);
+    return {ok: true, steps: steps};
+  } catch (error) {
+    return {ok: false, steps: steps, error: String(error)};
+  }
+}
+"""
+
+
+def test_a_front_end_on_a_listed_origin_calls_the_api_and_others_cannot(
+    live_server: str, open_page: OpenPage, front_ends: dict[str, str]
+) -> None:
+    page, fence = open_page()
+    page.goto(f"{front_ends['listed']}/")
+    result = page.evaluate(FRONT_END_SCRIPT, live_server)
+    assert result["ok"], result
+    steps = {step[0]: step[1:] for step in result["steps"]}
+    assert steps["token"] == [200]
+    assert steps["list"] == [200]
+    status, etag, has_request_id = steps["get"]
+    assert status == 200
+    assert has_request_id
+    assert etag is not None
+    assert etag.startswith('"'), etag
+    version = int(etag.strip('"'))
+    assert steps["patch"] == [200, f'"{version + 1}"']
+    assert steps["stale"] == [412, "/problems/stale-version"]
+
+    other, _ = open_page()
+    other.goto(f"{front_ends['other']}/")
+    refused = other.evaluate(FRONT_END_SCRIPT, live_server)
+    assert not refused["ok"], refused
+    assert refused["steps"] == []  # not even the sign-in answer is readable
+    assert "Failed to fetch" in refused["error"]
     assert fence.errors == [], fence.errors
