@@ -139,8 +139,14 @@ def test_origins_are_parsed_as_a_browser_sends_them() -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ["*", "app.example.org", "https://app.example.org/", "https://a.org/path", "ftp://a.org",
-     "https://a.org:99999"],
+    [
+        "*",
+        "app.example.org",
+        "https://app.example.org/",
+        "https://a.org/path",
+        "ftp://a.org",
+        "https://a.org:99999",
+    ],
 )
 def test_a_bad_origin_stops_the_program_naming_the_setting(value: str) -> None:
     with pytest.raises(SettingsError, match="IPCP_CORS_ORIGINS"):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import functools
 from enum import StrEnum
 from pathlib import Path
-from urllib.parse import urlsplit
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import platformdirs
 from pydantic import AliasChoices, Field, ValidationError, field_validator
