@@ -134,6 +134,10 @@ def install_openapi(app: FastAPI) -> None:
 
 def refine(doc: dict[str, Any]) -> dict[str, Any]:
     _exact_bounds(doc)
+    # Paths are relative to the host that serves this document (and its root path, which
+    # FastAPI lists first when there is one); linters ask for the list to be present.
+    doc.setdefault("servers", [{"url": "/", "description": "The server of this document"}])
+    doc["info"].setdefault("license", {"name": "Apache-2.0", "identifier": "Apache-2.0"})
     components = doc.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
     headers = components.setdefault("headers", {})
