@@ -328,3 +328,12 @@ def test_descriptions_speak_to_a_liaison_officer(doc: dict[str, Any]) -> None:
     assert summary["progress"]["examples"] == [0.5]
     assert summary["milestones_overdue"]["examples"] == [1]
     assert summary["schedule"]["examples"] == ["behind"]
+    for path in (
+        "/api/v1/programmes/{programme_id}/report",
+        "/api/v1/partners/{partner_id}/report",
+        "/api/v1/reports/portfolio",
+    ):
+        media = doc["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]
+        sample = media["example"]["summary"]
+        assert sample["progress"] < 1, path
+        assert sample["schedule"] != "complete", path

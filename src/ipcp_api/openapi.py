@@ -413,6 +413,8 @@ def _example_value(kind: ProblemType, path: str, operation: dict[str, Any]) -> d
     value: dict[str, Any] = {"type": kind.type, "title": kind.title, "status": kind.status}
     if kind.slug == "not-found":
         detail = f"{_subject(path)} 42 does not exist"
+    if kind.slug == "unauthorized" and "security" in operation:
+        detail = "invalid or expired token"
     if kind.slug == "validation":
         loc, msg = _validation_example(path, operation)
         detail = f"{'.'.join(str(part) for part in loc)}: {msg}"
@@ -492,6 +494,13 @@ def _plain_words(doc: dict[str, Any]) -> None:
             if method not in _METHODS:
                 continue
             for parameter in operation.get("parameters", []):
+                if parameter.get("name") == "cursor" and parameter.get("in") == "query":
+                    # opaque: its inner shape is the server's business (a forged one is 422)
+                    parameter.get("schema", {}).pop("pattern", None)
+                    parameter["description"] = (
+                        "To read the next page: the `next_cursor` of the page before. Leave it"
+                        " empty for the first page."
+                    )
                 found = _FIND_ID.get(parameter.get("name", ""))
                 if found is None:
                     continue

@@ -7,8 +7,11 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import BaseModel
 
 from ipcp_api.common.http import content_disposition
+from ipcp_api.reports import examples
+from ipcp_api.reports.schemas import PartnerReport, PortfolioReport, ProgrammeReport
 
 JSON = "application/json"
 CSV = "text/csv; charset=utf-8"
@@ -94,3 +97,22 @@ def test_a_non_ascii_file_name_keeps_both_forms() -> None:
         'attachment; filename="_____ _1_.csv"; '
         "filename*=UTF-8''%D8%AA%D9%82%D8%B1%D9%8A%D8%B1%20%221%22.csv"
     )
+
+
+@pytest.mark.parametrize(
+    ("example", "schema"),
+    [
+        (examples.PROGRAMME, ProgrammeReport),
+        (examples.PARTNER, PartnerReport),
+        (examples.PORTFOLIO, PortfolioReport),
+    ],
+)
+def test_the_sample_reports_in_the_document_are_valid_reports(
+    example: dict[str, Any], schema: type[BaseModel]
+) -> None:
+    # Swagger UI and ReDoc show these as the sample answers: they must be real ones
+    assert schema.model_validate(example).model_dump(mode="json") == example
+    summary = example["summary"]
+    assert summary["variance"] == round(summary["progress"] - summary["expected_progress"], 4)
+    assert summary["schedule"] == "late"
+    assert summary["milestones_overdue"] > 0

@@ -15,7 +15,7 @@ from ipcp_api.common.types import MAX_BIGINT, IsoDate
 from ipcp_api.db.session import SessionDep
 from ipcp_api.enums import ProgrammeStatus
 from ipcp_api.reports import csv as report_csv
-from ipcp_api.reports import service
+from ipcp_api.reports import examples, service
 from ipcp_api.reports.schemas import PartnerReport, PortfolioReport, ProgrammeReport
 from ipcp_api.reports.slots import ReportSlots
 
@@ -66,7 +66,7 @@ Fractions have 4 decimals. `format=csv` gives the same figures as a file for a s
 
 
 def _responses(
-    csv_columns: tuple[str, ...], codes: tuple[int, ...] = READ
+    csv_columns: tuple[str, ...], example: dict[str, Any], codes: tuple[int, ...] = READ
 ) -> dict[int | str, dict[str, Any]]:
     header = ",".join(csv_columns)
     return {
@@ -74,7 +74,11 @@ def _responses(
             "description": "The report: JSON by default; with `format=csv` (or `Accept:"
             " text/csv`) a CSV file to download (header row first, UTF-8, an empty cell where"
             " a figure has no value).",
-            "content": {CSV: {"schema": {"type": "string"}, "example": header + "\r\n"}},
+            "content": {
+                # FastAPI adds the report's schema; the example is one consistent report
+                JSON: {"example": example},
+                CSV: {"schema": {"type": "string"}, "example": header + "\r\n"},
+            },
             "headers": {
                 "Content-Disposition": {
                     "description": "CSV only: `attachment` with the file's name, e.g."
@@ -117,7 +121,7 @@ def _as_of(value: date | None) -> date:
     " order), each project (by pillar, then code), the overdue milestones (oldest first) and"
     " those due in the next 30 days (soonest first). The CSV has one row per project.\n\n"
     + _DEFINITIONS,
-    responses=_responses(report_csv.PROGRAMME_COLUMNS),
+    responses=_responses(report_csv.PROGRAMME_COLUMNS, examples.PROGRAMME),
 )
 async def programme_report(
     request: Request,
@@ -145,7 +149,7 @@ async def programme_report(
     description="Where a partner stands over all its programmes: the summary, each pillar,"
     " and each programme (by start date, then code). The CSV has one row per programme.\n\n"
     + _DEFINITIONS,
-    responses=_responses(report_csv.PARTNER_COLUMNS),
+    responses=_responses(report_csv.PARTNER_COLUMNS, examples.PARTNER),
 )
 async def partner_report(
     request: Request,
@@ -173,7 +177,7 @@ async def partner_report(
     description="The whole portfolio you may see, or the programmes that match the filters:"
     " the summary, each pillar, and each partner with a matching programme (by code). The CSV"
     " has one row per partner.\n\n" + _DEFINITIONS,
-    responses=_responses(report_csv.PORTFOLIO_COLUMNS, LIST),
+    responses=_responses(report_csv.PORTFOLIO_COLUMNS, examples.PORTFOLIO, LIST),
 )
 async def portfolio_report(
     request: Request,
