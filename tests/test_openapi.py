@@ -322,7 +322,8 @@ def test_descriptions_speak_to_a_liaison_officer(doc: dict[str, Any]) -> None:
         for parameter in operation.get("parameters", []):
             if parameter["in"] == "path" and parameter["name"].endswith("_id"):
                 label = f"{method.upper()} {path} {parameter['name']}"
-                assert "from its code" in parameter["description"], label
+                assert "To find a " in parameter["description"], label
+                assert "GET /api/v1/" in parameter["description"], label
     # ReDoc's sample answer is one consistent picture: half done, something overdue, behind
     summary = doc["components"]["schemas"]["Summary"]["properties"]
     assert summary["progress"]["examples"] == [0.5]
@@ -337,3 +338,16 @@ def test_descriptions_speak_to_a_liaison_officer(doc: dict[str, Any]) -> None:
         sample = media["example"]["summary"]
         assert sample["progress"] < 1, path
         assert sample["schedule"] != "complete", path
+
+
+def test_the_ways_to_find_an_id_are_real_filters(doc: dict[str, Any]) -> None:
+    hints = {
+        match
+        for node in walk(doc)
+        if isinstance(node, dict) and isinstance(node.get("description"), str)
+        for match in re.findall(r"`GET (/api/v1/[a-z-]+)\?([a-z_]+)=", node["description"])
+    }
+    assert len(hints) >= 6, hints
+    for path, name in hints:
+        names = {p["name"] for p in doc["paths"][path]["get"]["parameters"]}
+        assert name in names, (path, name)

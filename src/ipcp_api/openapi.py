@@ -457,13 +457,16 @@ def _problem_examples(path: str, method: str, operation: dict[str, Any]) -> None
 
 # How a person who knows a code finds an id (the ``code=`` filter of each collection).
 _FIND_ID = {
-    "framework_id": ("framework", "/api/v1/frameworks?code=ICI"),
-    "partner_id": ("partner", "/api/v1/partners?code=BHR"),
-    "pillar_id": ("pillar", "/api/v1/pillars?code=political-diplomatic"),
-    "programme_id": ("programme", "/api/v1/programmes?code=BHR-IPCP-2016"),
-    "project_id": ("project", "/api/v1/projects?code=PD-01"),
-    "milestone_id": ("milestone", "/api/v1/milestones?ref=PD-01-M1"),
-    "user_id": ("user", "/api/v1/users?q=bahrain"),
+    "framework_id": ("framework", "from its code: `GET /api/v1/frameworks?code=ICI`"),
+    "partner_id": ("partner", "from its code: `GET /api/v1/partners?code=BHR`"),
+    "pillar_id": ("pillar", "from its code: `GET /api/v1/pillars?code=political-diplomatic`"),
+    "programme_id": ("programme", "from its code: `GET /api/v1/programmes?code=BHR-IPCP-2016`"),
+    "project_id": ("project", "from its code: `GET /api/v1/projects?code=PD-01`"),
+    "milestone_id": (
+        "milestone",
+        "from its project: `GET /api/v1/milestones?project_id=<the project's id>`",
+    ),
+    "user_id": ("user", "from the username: `GET /api/v1/users?q=bahrain`"),
 }
 
 _ENUMS = {
@@ -504,8 +507,8 @@ def _plain_words(doc: dict[str, Any]) -> None:
                 found = _FIND_ID.get(parameter.get("name", ""))
                 if found is None:
                     continue
-                what, example = found
-                hint = f"To find a {what}'s id from its code: `GET {example}`."
+                what, how = found
+                hint = f"To find a {what}'s id {how}."
                 if parameter["in"] == "path":
                     parameter["description"] = f"The {what}'s id (a number). {hint}"
                 elif hint not in parameter.get("description", ""):
