@@ -4,6 +4,11 @@ The real server (``ipcp-api serve``) runs on a scratch database holding the demo
 browser may talk to this machine only: any request to another host is aborted and fails the
 test. The one exception, ReDoc's vendor logo, is refused by the page's own
 Content-Security-Policy before it reaches the network, and is checked to be the only one.
+Also checked as a liaison officer meets them: an untouched "List programmes" returns every
+programme the user may see (nothing pre-filled), a wrong password shows the server's message,
+a reload keeps the sign-in for the tab, the curl box never shows the token; and a front-end
+page on another local port calls the API with ``fetch`` when ``IPCP_CORS_ORIGINS`` lists its
+origin, and cannot when it does not.
 Skipped when Debian's ``chromium`` or Playwright's Python package is missing (CI installs both;
 see .ci/run).
 """
