@@ -147,3 +147,18 @@ def test_each_error_class_names_a_kind_of_its_status() -> None:
             continue
         assert cls.slug in PROBLEM_TYPES, cls
         assert PROBLEM_TYPES[cls.slug].status == cls.status_code, cls
+
+
+@pytest.mark.parametrize(
+    ("name", "msg"),
+    [
+        ("", "String should have at least 1 character"),
+        ("x" * 201, "String should have at most 200 characters"),
+    ],
+)
+async def test_text_lengths_are_told_in_characters(
+    client: httpx.AsyncClient, name: str, msg: str
+) -> None:
+    response = await client.post("/api/v1/frameworks", json={"code": "LEN", "name": name})
+    assert response.status_code == 422
+    assert response.json()["errors"] == [{"loc": ["body", "name"], "msg": msg}]

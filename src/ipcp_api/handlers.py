@@ -42,6 +42,9 @@ def _render(error: ApiError) -> JSONResponse:
 _FRAMEWORK_PREFIXES = ("Value error, ", "Assertion failed, ")
 
 
+_LENGTH = {"too_short": ("at least", "min_length"), "too_long": ("at most", "max_length")}
+
+
 def _plain(msg: str) -> str:
     for prefix in _FRAMEWORK_PREFIXES:
         if msg.startswith(prefix):
@@ -58,6 +61,12 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
             msg = "malformed JSON: " + str(item.get("ctx", {}).get("error", "cannot parse"))
         elif item.get("type") == "extra_forbidden":
             msg = "unknown or read-only field"
+        elif item.get("type") in _LENGTH and isinstance(item.get("input"), str):
+            # a text's bounds checked after its own validator: pydantic speaks of "items"
+            limit = item.get("ctx", {}).get(_LENGTH[item["type"]][1])
+            msg = f"String should have {_LENGTH[item['type']][0]} {limit} character" + (
+                "" if limit == 1 else "s"
+            )
         else:
             msg = _plain(msg)
         errors.append({"loc": loc, "msg": msg})

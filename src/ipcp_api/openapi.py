@@ -148,7 +148,7 @@ def refine(doc: dict[str, Any]) -> dict[str, Any]:
         for method, operation in item.items():
             if method in _METHODS:
                 _refine_operation(method, operation)
-                _problem_examples(path, method, operation)
+                _problem_examples(path, method, operation, schemas)
                 # open endpoints say so (an empty list), as linters ask
                 operation.setdefault("security", [])
     for name in _FASTAPI_422:
@@ -388,12 +388,37 @@ def _subject(path: str) -> str:
     return ids[-1].replace("_", " ") if ids else "resource"
 
 
-def _validation_example(path: str, operation: dict[str, Any]) -> tuple[list[Any], str]:
+def _body_properties(operation: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
+    for media in operation.get("requestBody", {}).get("content", {}).values():
+        ref = str(media.get("schema", {}).get("$ref", ""))
+        schema = schemas.get(ref.rsplit("/", 1)[-1], {}) if ref else media.get("schema", {})
+        properties: dict[str, Any] = schema.get("properties", {})
+        if properties:
+            return properties
+    return {}
+
+
+def _validation_example(
+    path: str, operation: dict[str, Any], schemas: dict[str, Any]
+) -> tuple[list[Any], str]:
     if "requestBody" in operation:
         form = set(operation["requestBody"].get("content", {})) & set(FORM_TYPES)
         if form:
-            return ["body", "password"], "Field required"
-        return ["body", "title"], "String should have at least 1 character"
+            return ["body", "password"], "password is required (a form field)"
+        properties = _body_properties(operation, schemas)
+        for name, prop in properties.items():
+            options = [prop, *prop.get("anyOf", [])]
+            for option in options:
+                if option.get("type") == "string" and option.get("minLength") == 1:
+                    return ["body", name], "String should have at least 1 character"
+        required = [
+            name
+            for media in operation["requestBody"].get("content", {}).values()
+            for name in schemas.get(
+                str(media.get("schema", {}).get("$ref", "")).rsplit("/", 1)[-1], {}
+            ).get("required", [])
+        ]
+        return (["body", required[0]] if required else ["body"]), "Field required"
     names = {p["name"]: p["in"] for p in operation.get("parameters", []) if p.get("in") == "query"}
     if "limit" in names:
         return ["query", "limit"], "Input should be less than or equal to 200"
@@ -408,7 +433,9 @@ def _validation_example(path: str, operation: dict[str, Any]) -> tuple[list[Any]
     return ["query", "colour"], "unknown query parameter"
 
 
-def _example_value(kind: ProblemType, path: str, operation: dict[str, Any]) -> dict[str, Any]:
+def _example_value(
+    kind: ProblemType, path: str, operation: dict[str, Any], schemas: dict[str, Any]
+) -> dict[str, Any]:
     detail = kind.example
     value: dict[str, Any] = {"type": kind.type, "title": kind.title, "status": kind.status}
     if kind.slug == "not-found":
@@ -416,18 +443,31 @@ def _example_value(kind: ProblemType, path: str, operation: dict[str, Any]) -> d
     if kind.slug == "unauthorized" and "security" in operation:
         detail = "invalid or expired token"
     if kind.slug == "validation":
-        loc, msg = _validation_example(path, operation)
+        loc, msg = _validation_example(path, operation, schemas)
         detail = f"{'.'.join(str(part) for part in loc)}: {msg}"
         value.update(detail=detail, errors=[{"loc": loc, "msg": msg}])
         return value
     if kind.slug == "conflict-unique":
-        value.update(detail=detail, errors=[{"loc": ["body", "code"], "msg": detail}])
+        field = _unique_field(operation, schemas) or "code"
+        detail = f"{field}: this value is already taken"
+        value.update(detail=detail, errors=[{"loc": ["body", field], "msg": detail}])
         return value
     value["detail"] = detail
     return value
 
 
-def _problem_examples(path: str, method: str, operation: dict[str, Any]) -> None:
+# Fields that are unique keys of some resource (a clash is conflict-unique).
+_UNIQUE_FIELDS = ("code", "username", "ref")
+
+
+def _unique_field(operation: dict[str, Any], schemas: dict[str, Any]) -> str | None:
+    properties = _body_properties(operation, schemas)
+    return next((name for name in _UNIQUE_FIELDS if name in properties), None)
+
+
+def _problem_examples(
+    path: str, method: str, operation: dict[str, Any], schemas: dict[str, Any]
+) -> None:
     """Every error response names its problem type(s) and shows an example of each."""
     for code, response in operation.get("responses", {}).items():
         status = int(code) if code.isdigit() else 0
@@ -436,6 +476,8 @@ def _problem_examples(path: str, method: str, operation: dict[str, Any]) -> None
         kinds = [kind for kind in PROBLEM_TYPES.values() if kind.status == status]
         if status == 409:
             wanted = _CONFLICTS.get(method, ("conflict-state",))
+            if _unique_field(operation, schemas) is None:
+                wanted = tuple(slug for slug in wanted if slug != "conflict-unique")
             kinds = [kind for kind in kinds if kind.slug in wanted]
         if not kinds:
             continue
@@ -443,7 +485,7 @@ def _problem_examples(path: str, method: str, operation: dict[str, Any]) -> None
         media["examples"] = {
             kind.slug: {
                 "summary": f"type {kind.type}",
-                "value": _example_value(kind, path, operation),
+                "value": _example_value(kind, path, operation, schemas),
             }
             for kind in kinds
         }
