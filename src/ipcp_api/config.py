@@ -115,6 +115,14 @@ class Settings(BaseSettings):
     report_concurrency: Annotated[int, Field(ge=1, le=64)] = 4
     # Comma-separated origins (``https://app.example.org``) whose pages may call the API.
     cors_origins: str = ""
+    # The HTTP server's limits (server.py): seconds for a request head to arrive, for its body
+    # after the head, between requests on a kept-alive connection; connections per worker.
+    http_head_timeout: Annotated[float, Field(gt=0, le=600)] = 10.0
+    http_body_timeout: Annotated[float, Field(gt=0, le=3600)] = 30.0
+    http_keepalive_timeout: Annotated[int, Field(ge=1, le=600)] = 5
+    http_max_connections: Annotated[int, Field(ge=1, le=100_000)] = 1000
+    # When set, GET /metrics needs "Authorization: Bearer <this>".
+    metrics_token: str | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -142,6 +150,10 @@ class Settings(BaseSettings):
     @property
     def cors_origin_list(self) -> list[str]:
         return [origin for origin in self.cors_origins.split(",") if origin]
+    @field_validator("metrics_token")
+    @classmethod
+    def _empty_is_unset(cls, value: str | None) -> str | None:
+        return value or None
 
     @field_validator("log_level", mode="before")
     @classmethod

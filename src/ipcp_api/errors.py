@@ -34,7 +34,8 @@ class Problem(BaseModel):
     type: str = Field(
         description="The kind of error, to branch on without reading `detail`:"
         " `/problems/<slug>` (relative to the API host; `GET` it for a description)."
-        " `about:blank` only for an internal error (500).",
+        " `about:blank` only where no kind applies: an internal error (500), a request head"
+        " too large (431).",
     )
     title: str = Field(description="The status code's phrase.")
     status: int = Field(ge=400, le=599)
@@ -162,7 +163,7 @@ def problem(
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
     slug: str | None = None,
-    extensions: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> JSONResponse:
     """The problem response; ``slug`` names its kind (``problems.py``): the ``type`` is
     ``/problems/<slug>``, or ``about:blank`` without one (an internal error)."""
@@ -174,6 +175,7 @@ def problem(
     }
     if errors is not None:
         body["errors"] = errors
-    if extensions:
-        body.update({k: v for k, v in extensions.items() if k not in body})
+    if extra:
+        # RFC 9457 extension members; never one of the standard ones
+        body.update({k: v for k, v in extra.items() if k not in body})
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
