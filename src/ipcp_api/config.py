@@ -150,6 +150,7 @@ class Settings(BaseSettings):
     @property
     def cors_origin_list(self) -> list[str]:
         return [origin for origin in self.cors_origins.split(",") if origin]
+
     @field_validator("metrics_token")
     @classmethod
     def _empty_is_unset(cls, value: str | None) -> str | None:
