@@ -3,13 +3,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
+import anyio.to_thread
 import orjson
 from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ipcp_api.auth.dependencies import CurrentActor
 from ipcp_api.common import i18n
-from ipcp_api.common.i18n import ReportLang
 from ipcp_api.common.http import MEDIA_TYPES, content_disposition, negotiate
+from ipcp_api.common.i18n import ReportLang
 from ipcp_api.common.metrics import today
 from ipcp_api.common.params import ResourceId
 from ipcp_api.common.responses import LIST, READ, errors
@@ -18,6 +20,7 @@ from ipcp_api.db.session import SessionDep
 from ipcp_api.enums import ProgrammeStatus
 from ipcp_api.reports import csv as report_csv
 from ipcp_api.reports import examples, service
+from ipcp_api.reports.render import FileFormat, Kind, render_file
 from ipcp_api.reports.schemas import PartnerReport, PortfolioReport, ProgrammeReport
 from ipcp_api.reports.slots import ReportSlots
 
@@ -25,18 +28,19 @@ router = APIRouter(tags=["reports"])
 
 JSON = MEDIA_TYPES["json"]
 CSV = MEDIA_TYPES["csv"]
-# What the reports offer today, preferred first (XLSX and PDF come with the exports).
-OFFERS = ("json", "csv")
+XLSX = MEDIA_TYPES["xlsx"]
+PDF = MEDIA_TYPES["pdf"]
+# What the reports offer, preferred first.
+OFFERS = ("json", "csv", "xlsx", "pdf")
 
 FormatParam = Annotated[
     Literal["json", "csv", "xlsx", "pdf"] | None,
     Query(
         alias="format",
-        description="`json` or `csv` (a spreadsheet-ready table, downloaded as a file)."
-        " Takes precedence over the `Accept` header; leave it empty to let `Accept` decide"
-        " (JSON by default). `xlsx` and `pdf` are not offered yet (406).",
-        # the document offers what is produced today; xlsx and pdf answer 406, not 422
-        json_schema_extra={"enum": list(OFFERS)},
+        description="`json`, `csv` (a table for scripts), `xlsx` (a workbook with a chart, for"
+        " spreadsheets: use it rather than CSV in Excel) or `pdf` (a document to print, in the"
+        " report's language). Files come as downloads. Takes precedence over the `Accept`"
+        " header; leave it empty to let `Accept` decide (JSON by default).",
     ),
 ]
 
@@ -63,7 +67,10 @@ _DEFINITIONS = """\
   30 days; `not_planned`: no milestone counts, so the three figures are empty (`null`).
 - A milestone is *overdue* when it was due before `as_of` and not done by then.
 
-Fractions have 4 decimals. `format=csv` gives the same figures as a file for a spreadsheet.
+Fractions have 4 decimals. `format=csv` gives the same figures as a table for scripts,
+`format=xlsx` as a workbook with a chart (percentages, dates and words in the chosen `lang`;
+sheet names and column headers stay the CSV's English names), `format=pdf` as a document
+(A4, right to left in Arabic).
 """
 
 
@@ -75,16 +82,21 @@ def _responses(
         200: {
             "description": "The report: JSON by default; with `format=csv` (or `Accept:"
             " text/csv`) a CSV file to download (header row first, UTF-8, an empty cell where"
-            " a figure has no value).",
+            " a figure has no value); with `format=xlsx` a workbook, with `format=pdf` a"
+            " document, both downloads.",
             "content": {
                 # FastAPI adds the report's schema; the example is one consistent report
                 JSON: {"example": example},
                 CSV: {"schema": {"type": "string"}, "example": header + "\r\n"},
+                # bytes: Swagger UI offers a download link, generated clients return bytes
+                XLSX: {"schema": {"type": "string", "format": "binary"}},
+                PDF: {"schema": {"type": "string", "format": "binary"}},
             },
             "headers": {
                 "Content-Disposition": {
-                    "description": "CSV only: `attachment` with the file's name, e.g."
-                    " `programme-BHR-IPCP-2016-2017-06-30.csv`.",
+                    "description": "Files only: `attachment` with the file's name, e.g."
+                    " `programme-BHR-IPCP-2016-2017-06-30.pdf` (`filename` in ASCII,"
+                    " `filename*` in UTF-8).",
                     "schema": {"type": "string"},
                 }
             },
@@ -97,8 +109,49 @@ def _csv(body: str, filename: str, lang: str) -> Response:
     return Response(
         content=body.encode("utf-8"),
         media_type=f"{CSV}; charset=utf-8",
-        headers={"Content-Disposition": content_disposition(filename), **i18n.content_headers(lang)},
+        headers={
+            "Content-Disposition": content_disposition(filename),
+            **i18n.content_headers(lang),
+        },
     )
+
+
+def _file(body: bytes, fmt: FileFormat, filename: str, lang: str) -> Response:
+    return Response(
+        content=body,
+        media_type=MEDIA_TYPES[fmt],
+        headers={
+            "Content-Disposition": content_disposition(filename),
+            **i18n.content_headers(lang),
+        },
+    )
+
+
+async def _send(
+    session: AsyncSession,
+    kind: Kind,
+    chosen: str,
+    report: service.Report,
+    stem: str,
+    lang: str,
+) -> Response:
+    """The report in the chosen representation. XLSX and PDF are rendered in a worker thread
+    (the event loop keeps serving), after the session has given its connection back."""
+    if chosen == "json":
+        return _json(report, lang)
+    if chosen == "csv":
+        return _csv(_CSV_WRITERS[kind](report), f"{stem}.csv", lang)
+    fmt: FileFormat = "xlsx" if chosen == "xlsx" else "pdf"
+    await session.close()  # a read session: nothing to commit, the pool gets its connection back
+    body = await anyio.to_thread.run_sync(render_file, kind, fmt, report, lang)
+    return _file(body, fmt, f"{stem}.{fmt}", lang)
+
+
+_CSV_WRITERS = {
+    "programme": report_csv.programme_csv,
+    "partner": report_csv.partner_csv,
+    "portfolio": report_csv.portfolio_csv,
+}
 
 
 def _json(report: service.Report, lang: str) -> Response:
@@ -145,14 +198,11 @@ async def programme_report(
     language = _language(request, lang)
     chosen = negotiate(fmt, request.headers.get("accept"), OFFERS)
     async with _slots(request).slot(session):
-        report = await service.programme_report(session, actor, programme_id, as_of=_as_of(as_of), lang=language)
-        if chosen == "csv":
-            return _csv(
-                report_csv.programme_csv(report),
-                f"programme-{report['programme']['code']}-{report['as_of']}.csv",
-                language,
-            )
-        return _json(report, language)
+        report = await service.programme_report(
+            session, actor, programme_id, as_of=_as_of(as_of), lang=language
+        )
+        stem = f"programme-{report['programme']['code']}-{report['as_of']}"
+        return await _send(session, "programme", chosen, report, stem, language)
 
 
 @router.get(
@@ -176,14 +226,11 @@ async def partner_report(
     language = _language(request, lang)
     chosen = negotiate(fmt, request.headers.get("accept"), OFFERS)
     async with _slots(request).slot(session):
-        report = await service.partner_report(session, actor, partner_id, as_of=_as_of(as_of), lang=language)
-        if chosen == "csv":
-            return _csv(
-                report_csv.partner_csv(report),
-                f"partner-{report['partner']['code']}-{report['as_of']}.csv",
-                language,
-            )
-        return _json(report, language)
+        report = await service.partner_report(
+            session, actor, partner_id, as_of=_as_of(as_of), lang=language
+        )
+        stem = f"partner-{report['partner']['code']}-{report['as_of']}"
+        return await _send(session, "partner", chosen, report, stem, language)
 
 
 @router.get(
@@ -218,8 +265,12 @@ async def portfolio_report(
     chosen = negotiate(fmt, request.headers.get("accept"), OFFERS)
     async with _slots(request).slot(session):
         report = await service.portfolio_report(
-            session, actor, as_of=_as_of(as_of), framework_id=framework_id, status=status, lang=language
+            session,
+            actor,
+            as_of=_as_of(as_of),
+            framework_id=framework_id,
+            status=status,
+            lang=language,
         )
-        if chosen == "csv":
-            return _csv(report_csv.portfolio_csv(report), f"portfolio-{report['as_of']}.csv", language)
-        return _json(report, language)
+        stem = f"portfolio-{report['as_of']}"
+        return await _send(session, "portfolio", chosen, report, stem, language)
