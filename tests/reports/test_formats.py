@@ -1,5 +1,5 @@
 """``format=json|csv`` on the reports (API.md, *Formats*): the parameter wins over ``Accept``,
-CSV comes as a download named for the report, XLSX and PDF are not offered yet (406)."""
+CSV, XLSX and PDF come as downloads named for the report."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import httpx
 import pytest
 from pydantic import BaseModel
 
-from ipcp_api.common.http import content_disposition
+from ipcp_api.common.http import MEDIA_TYPES, content_disposition
 from ipcp_api.reports import examples
 from ipcp_api.reports.schemas import PartnerReport, PortfolioReport, ProgrammeReport
 
@@ -60,7 +60,7 @@ async def test_format_takes_precedence_over_accept(
     )
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == expected
-    assert response.headers["vary"] == "Accept"
+    assert response.headers["vary"] == "Accept, Accept-Language"
     if expected == CSV:
         name = FILENAMES[report]
         assert response.headers["content-disposition"] == (
@@ -73,14 +73,17 @@ async def test_format_takes_precedence_over_accept(
 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "pdf"])
-async def test_formats_not_offered_yet_are_406(
+async def test_files_are_offered_by_format(
     client: httpx.AsyncClient, urls: dict[str, str], fmt: str
 ) -> None:
-    for url in urls.values():
-        response = await client.get(url, params={"format": fmt})
-        assert response.status_code == 406, response.text
-        assert response.json()["type"] == "/problems/not-acceptable"
-        assert "not offered yet" in response.json()["detail"]
+    for report, url in urls.items():
+        response = await client.get(url, params={"format": fmt, "as_of": "2017-06-30"})
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"] == MEDIA_TYPES[fmt]
+        name = FILENAMES[report].removesuffix(".csv") + f".{fmt}"
+        assert response.headers["content-disposition"] == (
+            f"attachment; filename=\"{name}\"; filename*=UTF-8''{name}"
+        )
 
 
 @pytest.mark.parametrize("fmt", ["xml", "CSV", "", "json "])

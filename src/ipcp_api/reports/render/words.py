@@ -93,23 +93,23 @@ _VALUES: Final[dict[str, dict[str, dict[str, str]]]] = {
     "ar": {
         "schedule": {
             "complete": "مكتمل",
-            "late": "متأخر كثيرًا",
-            "behind": "متأخر",
+            "late": "متأخر بشدة",
+            "behind": "متأخر عن الجدول",
             "on_track": "في الموعد",
             "not_planned": "غير مخطط",
         },
         "programme_status": {
             "draft": "مسودة",
-            "submitted": "مقدَّم",
+            "submitted": "مقدم",
             "approved": "معتمد",
-            "active": "جارٍ",
+            "active": "جار",
             "completed": "منجز",
             "cancelled": "ملغى",
         },
         "project_status": {
             "planned": "مخطط",
             "in_progress": "قيد التنفيذ",
-            "on_hold": "معلّق",
+            "on_hold": "معلق",
             "completed": "منجز",
             "cancelled": "ملغى",
         },
@@ -126,7 +126,7 @@ _VALUES: Final[dict[str, dict[str, dict[str, str]]]] = {
             "other": "أخرى",
         },
         "owner_side": {"alliance": "الحلف", "partner": "الشريك"},
-        "baseline_kind": {"approval": "كما اعتُمد", "named": "مسمّى"},
+        "baseline_kind": {"approval": "كما اعتمد", "named": "مسمى"},
     },
 }
 
@@ -313,12 +313,12 @@ _LABELS: Final[dict[str, dict[str, str]]] = {
         "milestones_removed": "المراحل المحذوفة",
         "baseline_due_on": "الاستحقاق (خط الأساس)",
         "slip_days": "التأجيل (أيام)",
-        "taken_at": "أُخذ في",
+        "taken_at": "أخذ في",
         "none": "لا شيء.",
-        "summary_sentence": "أُنجزت {done} من {total} مرحلة؛ {overdue} متأخرة.",
+        "summary_sentence": "أنجزت {done} من {total} مرحلة؛ {overdue} متأخرة.",
         "page": "صفحة",
         "of": "من",
-        "generated": "أُنشئ في",
+        "generated": "أنشئ في",
         "chart_note": "الأعمدة: التقدم (داكن) مقابل التقدم المتوقع (فاتح).",
     },
 }
