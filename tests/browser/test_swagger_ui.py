@@ -433,6 +433,49 @@ def test_try_the_programme_report_in_swagger_ui(live_server: str, open_page: Ope
     assert any(url.endswith("/static/docs/swagger-ui-bundle.js") for url in fence.local)
 
 
+def test_download_the_programme_report_as_pdf_in_swagger_ui(
+    live_server: str, open_page: OpenPage
+) -> None:
+    import io
+
+    import pypdf
+
+    programme_id = _programme_id(live_server, "BHR-IPCP-2016")
+    page, fence = open_page()
+    _open_docs(page, live_server)
+    _sign_in(page, "bahrain-liaison", "bahrain-liaison-password")
+
+    operation = page.locator("#operations-reports-getProgrammeReport")
+    operation.locator(".opblock-summary-control").click()
+    operation.locator("button.try-out__btn").click()
+    operation.locator('tr[data-param-name="programme_id"] input').fill(str(programme_id))
+    operation.locator('tr[data-param-name="as_of"] input').fill("2017-06-30")
+    operation.locator('tr[data-param-name="format"] select').select_option("pdf")
+    operation.locator('tr[data-param-name="lang"] input').fill("ar")
+    with page.expect_response(lambda r: "/report?" in r.url) as answered:
+        operation.locator("button.execute").click()
+    response = answered.value
+    assert response.status == 200
+    assert response.headers["content-type"] == "application/pdf"
+    assert "format=pdf" in response.url
+
+    # Swagger UI offers the file as a download named by the server
+    link = operation.locator(".live-responses-table .response-col_description a[download]")
+    link.wait_for()
+    with page.expect_download() as downloading:
+        link.click()
+    download = downloading.value
+    assert download.suggested_filename == "programme-BHR-IPCP-2016-2017-06-30.pdf"
+    path = download.path()
+    content = Path(path).read_bytes()
+    assert content.startswith(b"%PDF-")
+    text = "\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(content)).pages)
+    assert "BHR-IPCP-2016" in text
+    assert "2017-06-30" in text
+    assert "البحرين" in text
+    assert fence.attempted == [], f"the page tried to reach other hosts: {fence.attempted}"
+
+
 def test_docs_pages_fetch_nothing_from_other_hosts(live_server: str, open_page: OpenPage) -> None:
     # Under a name that is not loopback, as deployed (the try-it-out test covers 127.0.0.1).
     base = live_server.replace("127.0.0.1", ALIAS)

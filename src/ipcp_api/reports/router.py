@@ -41,6 +41,7 @@ FormatParam = Annotated[
         " spreadsheets: use it rather than CSV in Excel) or `pdf` (a document to print, in the"
         " report's language). Files come as downloads. Takes precedence over the `Accept`"
         " header; leave it empty to let `Accept` decide (JSON by default).",
+        json_schema_extra={"enum": list(OFFERS)},  # a plain enum: Swagger UI shows a list
     ),
 ]
 
