@@ -135,10 +135,7 @@ def negotiate(fmt: str | None, accept: str | None, offers: Sequence[str]) -> str
     produces = " or ".join(MEDIA_TYPES[name] for name in offers)
     if fmt is not None:
         if fmt not in offers:
-            raise NotAcceptable(
-                f"format={fmt} is not available here; use {' or '.join(offers)}"
-                + (" (XLSX and PDF are not offered yet)" if fmt in ("xlsx", "pdf") else "")
-            )
+            raise NotAcceptable(f"format={fmt} is not available here; use {' or '.join(offers)}")
         return fmt
     if accept is None or not accept.strip():
         return offers[0]
