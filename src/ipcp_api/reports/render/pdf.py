@@ -84,15 +84,21 @@ def _item(label: str, *parts: dict[str, Any]) -> dict[str, Any]:
     return {"label": label, "parts": [p for p in parts if p["t"]] or [_part("—")]}
 
 
-def _table(
-    title: str, columns: list[tuple[str, bool, bool]], rows: list[list[Any]]
-) -> dict[str, Any]:
-    """``columns``: (header, left to right?, takes the remaining width?)."""
+Column = tuple[str, bool, bool | float]
+
+
+def _width(spec: bool | float) -> str | float:
+    return "fr" if spec is True else "auto" if spec is False else float(spec)
+
+
+def _table(title: str, columns: list[Column], rows: list[list[Any]]) -> dict[str, Any]:
+    """``columns``: (header, left to right?, width: True for the remaining width, False for
+    its content's, else centimetres, in which a long header wraps)."""
     return {
         "title": title,
         "columns": [c[0] for c in columns],
         "ltr": [c[1] for c in columns],
-        "widths": ["fr" if c[2] else "auto" for c in columns],
+        "widths": [_width(c[2]) for c in columns],
         "rows": [[None if v is None else str(v) for v in row] for row in rows],
     }
 
@@ -189,15 +195,15 @@ def _programme_tables(
     columns = [
         (L["code"], True, False),
         (L["project"], False, True),
-        (L["pillar"], True, False),
-        (L["status"], False, False),
-        (L["progress"], True, False),
-        (L["expected_progress"], True, False),
-        (L["schedule"], False, False),
-        (L["next_due_on"], True, False),
+        (L["pillar"], True, 1.2),
+        (L["status"], False, 1.9),
+        (L["progress"], True, 2.0),
+        (L["expected_progress"], True, 2.0),
+        (L["schedule"], False, 2.3),
+        (L["next_due_on"], True, 2.0),
     ]
     if with_baseline:
-        columns.insert(6, (L["variance_vs_baseline"], True, False))
+        columns.insert(6, (L["variance_vs_baseline"], True, 2.0))
     rows = []
     for p in report["projects"]:
         row = [
@@ -219,13 +225,13 @@ def _programme_tables(
     o_cols = [
         (L["code"], True, False),
         (L["title"], False, True),
-        (L["due_on"], True, False),
-        (L["days_overdue"], True, False),
+        (L["due_on"], True, 2.0),
+        (L["days_overdue"], True, 1.8),
     ]
     u_cols = o_cols[:3]
     if slips:
-        o_cols = [*o_cols, (L["baseline_due_on"], True, False), (L["slip_days"], True, False)]
-        u_cols = [*u_cols, (L["baseline_due_on"], True, False), (L["slip_days"], True, False)]
+        o_cols = [*o_cols, (L["baseline_due_on"], True, 2.0), (L["slip_days"], True, 1.6)]
+        u_cols = [*u_cols, (L["baseline_due_on"], True, 2.0), (L["slip_days"], True, 1.6)]
 
     def item_row(m: dict[str, Any], *extra: Any) -> list[Any]:
         row = [codes.get(m["project_id"]), m["title"], fields.iso(m["due_on"]), *extra]
@@ -244,9 +250,9 @@ def _programme_tables(
         a_cols = [
             (L["title"], False, True),
             (L["owner"], False, False),
-            (L["side"], False, False),
-            (L["due_on"], True, False),
-            (L["days_overdue"], True, False),
+            (L["side"], False, 1.6),
+            (L["due_on"], True, 2.0),
+            (L["days_overdue"], True, 1.8),
         ]
         after.append(
             _table(
@@ -270,16 +276,16 @@ def _programme_tables(
 def _summary_table(
     fmt: _Formatter,
     title: str,
-    head: list[tuple[str, bool, bool]],
+    head: list[Column],
     rows: list[tuple[list[Any], dict[str, Any]]],
 ) -> dict[str, Any]:
     L = fmt.labels
     columns = [
         *head,
-        (L["progress"], True, False),
-        (L["expected_progress"], True, False),
-        (L["milestones_overdue"], True, False),
-        (L["schedule"], False, False),
+        (L["progress"], True, 2.0),
+        (L["expected_progress"], True, 2.0),
+        (L["milestones_overdue"], True, 1.9),
+        (L["schedule"], False, 2.3),
     ]
     return _table(
         title,
@@ -339,7 +345,7 @@ def _view(kind: str, report: Report, lang: str, generated_at: datetime) -> dict[
             _summary_table(
                 fmt,
                 L["programmes"],
-                [(L["code"], True, False), (L["title"], False, True), (L["status"], False, False)],
+                [(L["code"], True, False), (L["title"], False, True), (L["status"], False, 1.9)],
                 [
                     (
                         [
