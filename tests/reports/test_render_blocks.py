@@ -129,3 +129,15 @@ def test_a_date_before_1900_is_text_in_the_workbook() -> None:
     summary = {row[0]: row[1] for row in book["Summary"].iter_rows(min_row=2, values_only=True)}
     assert summary["as_of"] == "0001-01-01"
     assert book["Projects"]["M2"].value == "0999-12-31"
+
+
+def test_pdfs_render_at_once_in_several_threads() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    langs = ["en", "fr", "ar", "en", "fr", "ar"]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        files = list(pool.map(lambda lang: render_file("programme", "pdf", _report(), lang), langs))
+    for lang, content in zip(langs, files, strict=True):
+        text = pypdf.PdfReader(io.BytesIO(content)).pages[0].extract_text()
+        expected = {"en": "Programme progress report", "fr": "Synthèse", "ar": "الملخص"}[lang]
+        assert expected in text, lang

@@ -14,6 +14,8 @@ isolated left to right by the template, so ``2017-06-30`` and ``28+1`` read as w
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,12 +30,17 @@ HERE = Path(__file__).parent
 FONTS = HERE / "fonts"
 TEMPLATE = HERE / "templates" / "report.typ"
 
-_local = threading.local()
+_idle: list[Any] = []
+_idle_lock = threading.Lock()
 
 
-def _compiler() -> Any:
-    """One compiler per thread (it keeps the fonts parsed and the template's syntax)."""
-    compiler = getattr(_local, "compiler", None)
+@contextmanager
+def _compiler() -> Iterator[Any]:
+    """A compiler of the template (it keeps the fonts parsed and the template's syntax), used
+    by one thread at a time. Idle ones are kept for the next file, so a process holds as many
+    as it ever rendered at once (the report slots bound that), whatever thread runs them."""
+    with _idle_lock:
+        compiler = _idle.pop() if _idle else None
     if compiler is None:
         compiler = typst.Compiler(
             str(TEMPLATE),
@@ -41,8 +48,11 @@ def _compiler() -> Any:
             font_paths=[str(FONTS)],
             ignore_system_fonts=True,
         )
-        _local.compiler = compiler
-    return compiler
+    try:
+        yield compiler
+    finally:
+        with _idle_lock:
+            _idle.append(compiler)
 
 
 def _part(text: Any, ltr: bool = False) -> dict[str, Any]:
@@ -410,9 +420,10 @@ def render(kind: str, report: Report, lang: str, *, generated_at: datetime | Non
     now = generated_at or datetime.now(UTC)
     view = _view(kind, report, lang, now)
     data = orjson.dumps(view, default=str).decode()
-    pdf: bytes = _compiler().compile(
-        format="pdf", sys_inputs={"data": data}, timestamp=int(now.timestamp())
-    )
+    with _compiler() as compiler:
+        pdf: bytes = compiler.compile(
+            format="pdf", sys_inputs={"data": data}, timestamp=int(now.timestamp())
+        )
     return pdf
 
 
