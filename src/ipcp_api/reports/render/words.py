@@ -134,6 +134,10 @@ _VALUES: Final[dict[str, dict[str, dict[str, str]]]] = {
 _LABELS: Final[dict[str, dict[str, str]]] = {
     "en": {
         "programme_report": "Programme progress report",
+        "report": "Report",
+        "id": "Id",
+        "starts_on": "Start",
+        "ends_on": "End",
         "partner_report": "Partner progress report",
         "portfolio_report": "Portfolio progress report",
         "programme": "Programme",
@@ -197,6 +201,10 @@ _LABELS: Final[dict[str, dict[str, str]]] = {
     },
     "fr": {
         "programme_report": "Rapport d'avancement du programme",
+        "report": "Rapport",
+        "id": "Identifiant",
+        "starts_on": "Début",
+        "ends_on": "Fin",
         "partner_report": "Rapport d'avancement du partenaire",
         "portfolio_report": "Rapport d'avancement du portefeuille",
         "programme": "Programme",
@@ -260,6 +268,10 @@ _LABELS: Final[dict[str, dict[str, str]]] = {
     },
     "ar": {
         "programme_report": "تقرير سير البرنامج",
+        "report": "التقرير",
+        "id": "المعرف",
+        "starts_on": "البداية",
+        "ends_on": "النهاية",
         "partner_report": "تقرير سير الشريك",
         "portfolio_report": "تقرير سير الحافظة",
         "programme": "البرنامج",

@@ -179,6 +179,10 @@ class _Book:
 
 
 _LABEL_OF = {
+    "programme_id": "id",
+    "partner_id": "id",
+    "baseline_id": "id",
+    "baseline_kind": "baseline",
     "programme_code": "programme",
     "programme_title": "programme",
     "programme_status": "status",
