@@ -548,7 +548,7 @@ async def test_only_get(client: httpx.AsyncClient, factory) -> None:
     assert response.headers["allow"] == "GET"
 
 
-async def test_openapi_declares_both_media_types(client: httpx.AsyncClient) -> None:
+async def test_openapi_declares_every_media_type(client: httpx.AsyncClient) -> None:
     document = (await client.get("/openapi.json")).json()
     for path in (
         "/api/v1/programmes/{programme_id}/report",
@@ -567,7 +567,12 @@ async def test_openapi_declares_both_media_types(client: httpx.AsyncClient) -> N
         )
         assert operation["summary"]
         content = operation["responses"]["200"]["content"]
-        assert set(content) == {"application/json", "text/csv"}, path
+        assert set(content) == {
+            "application/json",
+            "text/csv",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "application/pdf",
+        }, path
         assert "$ref" in content["application/json"]["schema"]
         codes = {"200", "401", "406", "422", "503"}
         if not path.endswith("portfolio"):
