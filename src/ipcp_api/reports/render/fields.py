@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Final
 
 from ipcp_api.reports import csv as report_csv
@@ -68,10 +68,28 @@ def as_date(value: Any) -> date | None:
     return None
 
 
+def as_timestamp(value: Any) -> datetime | None:
+    """A timestamp from the data (a ``datetime``, or RFC 3339 text such as
+    ``2016-05-20T09:30:00Z``) in UTC, else None."""
+    if isinstance(value, datetime):
+        stamp = value
+    elif isinstance(value, str) and "T" in value:
+        try:
+            stamp = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    else:
+        return None
+    return stamp.astimezone(UTC) if stamp.tzinfo is not None else stamp
+
+
 def iso(value: Any) -> str | None:
     """A date or timestamp as text (``YYYY-MM-DD``; timestamps to the minute, UTC)."""
     if value is None:
         return None
+    stamp = as_timestamp(value)
+    if stamp is not None:
+        value = stamp
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M UTC")
     if isinstance(value, date):

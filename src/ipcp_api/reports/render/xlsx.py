@@ -79,6 +79,8 @@ class _Book:
                 return 9
             sheet.write_number(row, col, value, self.integer if isinstance(value, int) else None)
             return len(str(value))
+        if isinstance(value, str) and name.endswith("_at"):
+            value = fields.as_timestamp(value) or value
         if isinstance(value, datetime):
             if value.year >= 1900:
                 sheet.write_datetime(row, col, value, self.stamp)
