@@ -192,7 +192,12 @@ def test_errors_every_route_can_answer_are_declared(doc: dict[str, Any]) -> None
             assert "409" in responses, label
         if path.endswith("/report") or path == "/api/v1/reports/portfolio":
             assert "406" in responses, label
-            assert set(responses["200"]["content"]) == {"application/json", "text/csv"}
+            assert set(responses["200"]["content"]) == {
+                "application/json",
+                "text/csv",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "application/pdf",
+            }
     assert "503" in doc["paths"]["/readyz"]["get"]["responses"]
 
 
