@@ -339,7 +339,7 @@ def _view(kind: str, report: Report, lang: str, generated_at: datetime) -> dict[
     elif partner is not None:
         subject = partner["name"]
     else:
-        subject = L["portfolio_report"]
+        subject = ""  # the title says it all
     if partner is not None:
         heading.insert(
             1 if programme else 0,
