@@ -70,6 +70,14 @@ class Settings(BaseSettings):
     db_statement_timeout_ms: Annotated[int, Field(ge=100, le=600_000)] = 15_000
     swagger_persist_authorization: bool = False
     report_concurrency: Annotated[int, Field(ge=1, le=64)] = 4
+    # Login throttle (auth/throttle.py): failures per window, then a lock.
+    login_max_failures: Annotated[int, Field(ge=1, le=1000)] = 5
+    login_window_seconds: Annotated[int, Field(ge=1, le=24 * 3600)] = 15 * 60
+    login_lock_seconds: Annotated[int, Field(ge=1, le=24 * 3600)] = 5 * 60
+    # Every this many login attempts, a process deletes a batch of expired throttle rows.
+    login_purge_every: Annotated[int, Field(ge=1, le=1_000_000)] = 64
+    # Password checks (argon2) running at once per process, in worker threads.
+    password_concurrency: Annotated[int, Field(ge=1, le=64)] = 2
 
     @field_validator("database_url")
     @classmethod

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import anyio
+import anyio.to_thread
 import jwt
 from cachetools import TLRUCache
 from pwdlib import PasswordHash
@@ -18,8 +21,15 @@ from ipcp_api.config import PLACEHOLDER_SECRETS, Environment, Settings
 
 ALGORITHM = "HS256"
 _hasher = PasswordHash((Argon2Hasher(),))
-# Verified against when the username does not exist, so both cases cost the same time.
-_DUMMY_HASH = _hasher.hash("not-a-real-password-0000")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the username does not exist, so both cases cost the same time.
+
+    Made on first use (in a worker thread), not at import: importing the package stays cheap.
+    """
+    return _hasher.hash("not-a-real-password-0000")
 
 
 def hash_password(password: str) -> str:
@@ -27,10 +37,31 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password: str, password_hash: str | None) -> bool:
+    """Blocking (argon2 takes tens of milliseconds): call ``check_password`` from async code."""
     if password_hash is None:
-        _hasher.verify(password, _DUMMY_HASH)
+        _hasher.verify(password, _dummy_hash())
         return False
     return _hasher.verify(password, password_hash)
+
+
+class PasswordChecker:
+    """Runs argon2 in worker threads, at most ``concurrency`` at once.
+
+    argon2 releases the GIL, so the event loop keeps serving other requests while passwords
+    are checked; the bound keeps a burst of logins from taking every thread and core (the
+    other logins wait their turn, without blocking the loop).
+    """
+
+    def __init__(self, concurrency: int) -> None:
+        self._limiter = anyio.CapacityLimiter(concurrency)
+
+    async def verify(self, password: str, password_hash: str | None) -> bool:
+        return await anyio.to_thread.run_sync(
+            verify_password, password, password_hash, limiter=self._limiter
+        )
+
+    async def hash(self, password: str) -> str:
+        return await anyio.to_thread.run_sync(hash_password, password, limiter=self._limiter)
 
 
 class SecretKeyError(Exception):
