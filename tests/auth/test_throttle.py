@@ -16,12 +16,14 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from ipcp_api.app import create_app
+from ipcp_api.auth.security import hash_password
 from ipcp_api.auth.throttle import LoginThrottle, username_key
 from ipcp_api.config import Settings
 from ipcp_api.db.session import bind_database, make_engine
-from ipcp_api.models import LoginThrottleEntry
+from ipcp_api.models import LoginThrottleEntry, User
 
 TOKEN = "/api/v1/auth/token"
+PASSWORD = "the right password, at last"
 
 
 async def _login(client: httpx.AsyncClient, username: str, password: str) -> httpx.Response:
@@ -207,3 +209,25 @@ async def test_concurrent_guesses_cannot_pass_the_bound(committing_login: Any) -
     assert row is not None
     assert row.locked_until is not None
     assert row.locked_until > datetime.now(UTC)
+
+
+async def test_concurrent_right_logins_do_not_lock(committing_login: Any) -> None:
+    """Beyond the bound, concurrent attempts are refused for a moment (Retry-After: 1) but
+    only failures lock: the user signs in right after."""
+    app = committing_login
+    name = f"busy-{uuid.uuid4().hex[:8]}"
+    app.usernames.append(name)
+    async with app.state.sessionmaker() as session:
+        user = User(username=name, password_hash=hash_password(PASSWORD), role="staff")
+        session.add(user)
+        await session.commit()
+    try:
+        responses = await asyncio.gather(*(_login(app.client, name, PASSWORD) for _ in range(8)))
+        assert {r.status_code for r in responses} <= {200, 429}
+        assert sum(r.status_code == 200 for r in responses) >= 1
+        assert all(r.headers["retry-after"] == "1" for r in responses if r.status_code == 429)
+        assert (await _login(app.client, name, PASSWORD)).status_code == 200
+    finally:
+        async with app.state.sessionmaker() as session:
+            await session.execute(delete(User).where(User.username == name))
+            await session.commit()

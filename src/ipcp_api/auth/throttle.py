@@ -8,9 +8,11 @@ An attempt is counted *before* its password is checked, by one atomic
 ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``, and the decision is taken on the returned
 count: however many guesses arrive at the same moment, at most ``max_failures`` of them reach
 the password check in a window (counting after the check let a burst of concurrent guesses
-through). A success deletes the row (the count starts again); a failure sets the lock once the
-count reaches the bound. Each statement runs in its own short transaction, committed at once,
-so a failure counts although its request fails.
+through); the others get 429 with ``Retry-After: 1`` (refused, but no lock: only failures
+lock). A success deletes the row (the count starts again); a failure sets the lock once the
+count reaches the bound. Times are ``statement_timestamp()``, not ``now()``: a row is judged by
+the time of its statement even inside a longer transaction. Each statement runs in its own
+short transaction, committed at once, so a failure counts although its request fails.
 
 Rows are keyed by the SHA-256 of the username after NFKC normalisation and case folding: a row
 has a fixed size whatever a client sends, and no number of other usernames can clear a lock
@@ -36,6 +38,7 @@ MAX_FAILURES = 5
 WINDOW_SECONDS = 15 * 60
 LOCK_SECONDS = 5 * 60
 PURGE_BATCH = 1000
+IN_FLIGHT_RETRY_AFTER = 1
 
 
 def normalise_username(username: str) -> str:
@@ -66,8 +69,6 @@ _ATTEMPT = text(
                             WHEN {_FRESH} THEN statement_timestamp()
                             ELSE t.window_start END,
         locked_until = CASE WHEN {_LOCKED} THEN t.locked_until
-                            WHEN {_FRESH} THEN NULL
-                            WHEN t.attempts + 1 > {M} THEN statement_timestamp() + {L}
                             ELSE NULL END,
         expires_at = statement_timestamp() + {W} + {L}
     RETURNING attempts, locked_until, statement_timestamp() AS now
@@ -147,6 +148,10 @@ class LoginThrottle:
         locked_until: datetime | None = row.locked_until
         if locked_until is not None and locked_until > row.now:
             return Verdict(max(1, math.ceil((locked_until - row.now).total_seconds())))
+        if row.attempts > self.max_failures:
+            # As many attempts as the bound are being checked right now: refused, not locked
+            # (only failures lock); the client may try again in a moment.
+            return Verdict(IN_FLIGHT_RETRY_AFTER)
         return Verdict(0)
 
     async def failed(self, session: AsyncSession, username: str) -> None:
