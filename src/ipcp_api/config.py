@@ -78,6 +78,8 @@ class Settings(BaseSettings):
     login_purge_every: Annotated[int, Field(ge=1, le=1_000_000)] = 64
     # Password checks (argon2) running at once per process, in worker threads.
     password_concurrency: Annotated[int, Field(ge=1, le=64)] = 2
+    # Every this many new Idempotency-Keys, a process deletes a batch older than 7 days.
+    idempotency_purge_every: Annotated[int, Field(ge=1, le=1_000_000)] = 100
 
     @field_validator("database_url")
     @classmethod

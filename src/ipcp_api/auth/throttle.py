@@ -95,7 +95,8 @@ _SUCCEEDED = text("DELETE FROM login_throttle WHERE key = :key")
 _PURGE = text(
     """
     DELETE FROM login_throttle WHERE key IN (
-        SELECT key FROM login_throttle WHERE expires_at < statement_timestamp() LIMIT :batch
+        SELECT key FROM login_throttle WHERE expires_at < statement_timestamp()
+        LIMIT :batch FOR UPDATE SKIP LOCKED
     )
     """
 )
