@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import functools
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import quote
 
 import platformdirs
 from pydantic import AliasChoices, Field, ValidationError, field_validator
@@ -32,10 +34,38 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("ipcp-api", appauthor=False))
 
 
+def _split_hosts(value: str) -> str:
+    """libpq's several hosts, ``postgresql://u@db1:5432,db2:5432/ipcp``, in the form SQLAlchemy
+    and asyncpg take: ``postgresql://u@/ipcp?host=db1:5432&host=db2:5432`` (SQLAlchemy cannot
+    parse the comma-separated form), with ``target_session_attrs=read-write`` unless the URL
+    names one: the service connects to the host that accepts writes. A host without a port
+    gets 5432, as in libpq. One host: unchanged."""
+    scheme, sep, rest = value.partition("://")
+    if not sep:
+        return value
+    authority, slash, path = rest.partition("/")
+    userinfo, at, hostlist = authority.rpartition("@")
+    if "," not in hostlist:
+        return value
+    hosts = hostlist.split(",")
+    if any(not host or host.startswith(":") for host in hosts):
+        raise ValueError("an empty host in the host list (expected host1:port1,host2:port2)")
+    database, _, query = path.partition("?")
+    # SQLAlchemy wants a port for every host of a list; libpq's default is 5432.
+    hosts = [host if re.search(r":\d+$", host) else f"{host}:5432" for host in hosts]
+    params = [f"host={quote(host, safe=':[]')}" for host in hosts]
+    if query:
+        params.append(query)
+    if "target_session_attrs=" not in query:
+        params.append("target_session_attrs=read-write")
+    return f"{scheme}://{userinfo}{at}{slash}{database}?{'&'.join(params)}"
+
+
 def normalise_database_url(value: str) -> str:
-    """Accept ``postgresql://`` and ``postgresql+asyncpg://``; return the asyncpg form."""
+    """Accept ``postgresql://`` and ``postgresql+asyncpg://``, with one host or libpq's
+    comma-separated list; return the asyncpg form."""
     try:
-        url = make_url(value)
+        url = make_url(_split_hosts(value))
     except ArgumentError:
         raise ValueError("not a database URL (expected postgresql://user@host/dbname)") from None
     if url.drivername in {"postgresql", "postgres", "postgresql+asyncpg"}:
