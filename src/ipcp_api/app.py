@@ -16,7 +16,7 @@ from ipcp_api.auth.throttle import LoginThrottle
 from ipcp_api.config import Settings, get_settings
 from ipcp_api.db.session import bind_database, make_engine
 from ipcp_api.docs import TAGS, install_docs
-from ipcp_api.errors import install_handlers
+from ipcp_api.handlers import install_handlers
 from ipcp_api.health.router import router as health_router
 from ipcp_api.logs import configure_logging
 from ipcp_api.metrics import MetricsMiddleware, worker_exiting

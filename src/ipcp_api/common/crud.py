@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ipcp_api.common.http import in_id_range
 from ipcp_api.common.pagination import Column
-from ipcp_api.errors import Invalid, NotFound, from_db_error
+from ipcp_api.db.integrity import from_db_error
+from ipcp_api.errors import Invalid, NotFound
 
 T = TypeVar("T")
 

@@ -13,7 +13,7 @@ from ipcp_api.common.responses import CREATE, DELETE, LIST, READ, UPDATE, errors
 from ipcp_api.common.types import MAX_BIGINT
 from ipcp_api.db.session import SessionDep
 from ipcp_api.enums import Role
-from ipcp_api.errors import method_not_allowed
+from ipcp_api.routing import method_not_allowed
 from ipcp_api.users import service
 from ipcp_api.users.schemas import UserCreate, UserPage, UserPatch, UserRead
 
