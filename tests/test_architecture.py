@@ -107,4 +107,3 @@ def test_errors_is_a_leaf_and_handlers_belong_to_the_app() -> None:
     assert graph["ipcp_api.errors"] == set()
     importers = sorted(name for name, deps in graph.items() if "ipcp_api.handlers" in deps)
     assert importers == ["ipcp_api.app"]
-
