@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=default_data_dir)
     environment: Environment = Environment.development
     secret_key: str | None = None
+    # Key rotation: comma-separated, newest first (signs); every one is accepted.
+    secret_keys: str | None = None
     log_level: LogLevel = LogLevel.INFO
     token_expire_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 30
     db_pool_size: Annotated[int, Field(ge=1, le=100)] = 10

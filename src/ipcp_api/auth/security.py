@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import secrets
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -92,25 +93,50 @@ def resolve_secret_key(settings: Settings) -> str:
     return generated
 
 
+def resolve_secret_keys(settings: Settings) -> list[str]:
+    """The signing keys, newest first: ``IPCP_SECRET_KEYS`` (comma-separated) when set, then
+    ``IPCP_SECRET_KEY`` if it is set and not already listed (so a deployment can move from the
+    one-key form to a rotation without invalidating what the old key signed); otherwise the
+    one key of ``resolve_secret_key``. Tokens and cursors are signed with the first and
+    accepted with any."""
+    if settings.secret_keys is None or not settings.secret_keys.strip():
+        return [resolve_secret_key(settings)]
+    keys = [key.strip() for key in settings.secret_keys.split(",") if key.strip()]
+    for key in keys:
+        if key.lower() in PLACEHOLDER_SECRETS or len(key) < 32:
+            raise SecretKeyError(
+                "invalid setting IPCP_SECRET_KEYS: every key must be random and at least"
+                " 32 characters (a placeholder or a shorter key is listed)"
+            )
+    if settings.secret_key is not None and settings.secret_key not in keys:
+        keys.append(resolve_secret_key(settings))
+    return keys
+
+
 def create_token(key: str, *, user_id: int, expires_in: int) -> str:
     now = datetime.now(UTC)
     claims = {"sub": str(user_id), "iat": now, "exp": now + timedelta(seconds=expires_in)}
     return jwt.encode(claims, key, algorithm=ALGORITHM)
 
 
-def decode_token(key: str, token: str) -> dict[str, Any] | None:
-    try:
-        claims: dict[str, Any] = jwt.decode(
-            token, key, algorithms=[ALGORITHM], options={"require": ["sub", "exp"]}
-        )
-    except jwt.PyJWTError:
-        return None
-    return claims
+def decode_token(key: str | Sequence[str], token: str) -> dict[str, Any] | None:
+    """The claims of a token signed with ``key`` (or any of several keys), else None."""
+    for one in (key,) if isinstance(key, str) else key:
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token, one, algorithms=[ALGORITHM], options={"require": ["sub", "exp"]}
+            )
+        except jwt.InvalidSignatureError:
+            continue  # perhaps signed with another of the keys
+        except jwt.PyJWTError:
+            return None
+        return claims
+    return None
 
 
 class TokenVerifier:
-    """Verifies bearer tokens for one signing key, remembering the verified ones until they
-    expire.
+    """Verifies bearer tokens for one signing key (or several: ``IPCP_SECRET_KEYS``),
+    remembering the verified ones until they expire.
 
     A token's verdict depends only on the key, its bytes and the clock: a token verified once
     stays valid, with the same subject, until its ``exp``. So a verified token's user id is
@@ -121,7 +147,7 @@ class TokenVerifier:
     on every request, so a deactivated user is locked out at once. Failures are not kept.
     """
 
-    def __init__(self, key: str, size: int = 4096) -> None:
+    def __init__(self, key: str | Sequence[str], size: int = 4096) -> None:
         self._key = key
         self._verified: TLRUCache[str, tuple[int, float]] = TLRUCache(
             maxsize=size, ttu=lambda _token, value, _now: value[1], timer=time.time

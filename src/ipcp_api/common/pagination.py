@@ -67,6 +67,8 @@ class ListParams:
     limit: int
     cursor: str | None
     key: bytes
+    # Older signing keys (IPCP_SECRET_KEYS after the first): their cursors are still accepted.
+    old_keys: tuple[bytes, ...] = ()
 
 
 async def list_params(
@@ -84,7 +86,10 @@ async def list_params(
     ] = None,
 ) -> ListParams:
     # A coroutine on purpose: FastAPI runs a plain function dependency in a worker thread.
-    return ListParams(limit=limit, cursor=cursor, key=request.app.state.cursor_key)
+    state = request.app.state
+    return ListParams(
+        limit=limit, cursor=cursor, key=state.cursor_key, old_keys=state.old_cursor_keys
+    )
 
 
 def _sign(key: bytes, payload: bytes) -> str:
@@ -99,7 +104,7 @@ def encode_cursor(key: bytes, sort: Sort, value: Any, last_id: int) -> str:
     return f"{token}.{_sign(key, payload)}"
 
 
-def decode_cursor(key: bytes, sort: Sort, cursor: str) -> tuple[Any, int]:
+def decode_cursor(key: bytes, sort: Sort, cursor: str, *old_keys: bytes) -> tuple[Any, int]:
     bad = Invalid(("query", "cursor"), "not a cursor this API issued")
     token, _, signature = cursor.partition(".")
     try:
@@ -107,8 +112,8 @@ def decode_cursor(key: bytes, sort: Sort, cursor: str) -> tuple[Any, int]:
     except (binascii.Error, ValueError):
         raise bad from None
     # bytes: compare_digest refuses a str with non-ASCII characters (a TypeError, a 500)
-    expected = _sign(key, payload).encode()
-    if not hmac.compare_digest(expected, signature.encode("utf-8", "replace")):
+    given = signature.encode("utf-8", "replace")
+    if not any(hmac.compare_digest(_sign(k, payload).encode(), given) for k in (key, *old_keys)):
         raise bad
     sort_token, value, last_id = orjson.loads(payload)
     if sort_token != sort.token:
@@ -163,7 +168,7 @@ async def fetch_page(
     col, id_col = sort.field.column, sort.field.id_column
     page_stmt = stmt.add_columns(col.label("sort_value"), id_col.label("sort_id"))
     if params.cursor is not None:
-        value, last_id = decode_cursor(params.key, sort, params.cursor)
+        value, last_id = decode_cursor(params.key, sort, params.cursor, *params.old_keys)
         if value is not None and not sort.field.is_date:
             value = literal(value, type_=sort.field.column.type)
         page_stmt = page_stmt.where(_after(sort, value, last_id))
@@ -223,7 +228,7 @@ def cursor_values(sort: Sort, params: ListParams) -> tuple[CursorShape, dict[str
     """The shape of the request's cursor and its bind values (422 if this API did not sign it)."""
     if params.cursor is None:
         return None, {}
-    value, last_id = decode_cursor(params.key, sort, params.cursor)
+    value, last_id = decode_cursor(params.key, sort, params.cursor, *params.old_keys)
     if value is None:
         return "null", {"cursor_id": last_id}
     return "value", {"cursor_value": value, "cursor_id": last_id}
