@@ -14,6 +14,7 @@ from ipcp_api.api import include_api
 from ipcp_api.auth.security import PasswordChecker, TokenVerifier, resolve_secret_keys
 from ipcp_api.auth.throttle import LoginThrottle
 from ipcp_api.config import Settings, get_settings
+from ipcp_api.db.replica import StandbyReads
 from ipcp_api.db.session import bind_database, make_engine
 from ipcp_api.docs import TAGS, install_docs
 from ipcp_api.handlers import install_handlers
@@ -56,6 +57,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if owns_engine:
             await app.state.engine.dispose()
             app.state.engine = None
+        await app.state.standby_reads.dispose()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -84,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.login_throttle = LoginThrottle.from_settings(settings)
     app.state.password_checker = PasswordChecker(settings.password_concurrency)
     app.state.report_slots = ReportSlots(settings.report_concurrency)
+    app.state.standby_reads = StandbyReads.from_settings(settings)
     install_handlers(app)
     install_docs(app)
     install_openapi(app)

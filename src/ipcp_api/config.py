@@ -88,6 +88,9 @@ class Settings(BaseSettings):
         str | None,
         Field(validation_alias=AliasChoices("DATABASE_URL", "database_url")),
     ] = None
+    # A streaming standby for the reports (db/replica.py), and the replay lag it may have.
+    database_read_url: str | None = None
+    read_max_lag_seconds: Annotated[float, Field(ge=0, le=3600)] = 10.0
     data_dir: Path = Field(default_factory=default_data_dir)
     environment: Environment = Environment.development
     secret_key: str | None = None
@@ -113,7 +116,7 @@ class Settings(BaseSettings):
     # Every this many new Idempotency-Keys, a process deletes a batch older than 7 days.
     idempotency_purge_every: Annotated[int, Field(ge=1, le=1_000_000)] = 100
 
-    @field_validator("database_url")
+    @field_validator("database_url", "database_read_url")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
         if value is None or value == "":
