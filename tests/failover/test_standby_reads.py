@@ -190,7 +190,8 @@ async def test_a_recovery_conflict_is_retried_once_on_the_primary(cluster: Clust
             running = asyncio.create_task(reads.run(session, build))
             await asyncio.sleep(1.0)  # the standby's query is asleep, holding its lock
             assert not running.done()
-            await _exec(primary, "TRUNCATE scratch", "INSERT INTO scratch VALUES (1), (2)")
+            # one transaction: the retry on the primary waits for it, then sees both rows
+            await _exec(primary, "TRUNCATE scratch; INSERT INTO scratch VALUES (1), (2)")
             count, served_by = await asyncio.wait_for(running, 15)
         assert served_by == "primary"
         assert count == 2  # the primary's rows
