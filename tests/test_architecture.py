@@ -107,3 +107,68 @@ def test_errors_is_a_leaf_and_handlers_belong_to_the_app() -> None:
     assert graph["ipcp_api.errors"] == set()
     importers = sorted(name for name, deps in graph.items() if "ipcp_api.handlers" in deps)
     assert importers == ["ipcp_api.app"]
+
+
+# --- the partner scope in one place ------------------------------------------------------------
+
+SCOPE_MODULE = "ipcp_api.auth.scope"
+
+
+def _scope_offences(tree: ast.AST) -> list[str]:
+    """Reads of ``partner_scope``, ``bindparam("scope")``, and comparisons of a partner id
+    column (``X.partner_id``) with anything named like the scope, by line."""
+    offences = []
+
+    def mentions_scope(node: ast.AST) -> bool:
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Attribute) and "scope" in sub.attr:
+                return True
+            if isinstance(sub, ast.Name) and "scope" in sub.id:
+                return True
+            if isinstance(sub, ast.Constant) and sub.value == "scope":
+                return True
+        return False
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr == "partner_scope":
+            offences.append(f"line {node.lineno}: reads partner_scope")
+        elif (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "id", getattr(node.func, "attr", None)) == "bindparam"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and node.args[0].value == "scope"
+        ):
+            offences.append(f"line {node.lineno}: binds :scope by hand")
+        elif isinstance(node, ast.Compare):
+            sides = [node.left, *node.comparators]
+            if any(
+                isinstance(side, ast.Attribute) and side.attr in ("partner_id", "id")
+                for side in sides
+            ) and any(mentions_scope(side) for side in sides):
+                offences.append(f"line {node.lineno}: compares a partner id with the scope")
+    return offences
+
+
+def test_the_scope_checker_catches_hand_written_filters() -> None:
+    hand_written = (
+        "if actor.partner_scope is not None:\n"
+        "    stmt = stmt.where(Programme.partner_id == actor.partner_scope)\n"
+        "stmt = stmt.where(Programme.partner_id == bindparam('scope'))\n"
+        "stmt = stmt.where(Partner.id == scope_id)\n"
+    )
+    found = _scope_offences(ast.parse(hand_written))
+    assert {line.split(":")[0] for line in found} == {f"line {n}" for n in (1, 2, 3, 4)}
+    filters = "stmt.where(Programme.partner_id == bindparam('partner_id'), Partner.id == pid)\n"
+    assert _scope_offences(ast.parse(filters)) == []
+
+
+def test_only_auth_scope_reads_the_partner_scope() -> None:
+    offenders = {}
+    for name, path in _modules().items():
+        if name in (SCOPE_MODULE, "ipcp_api.auth.actor"):  # where it is defined and read
+            continue
+        found = _scope_offences(ast.parse(path.read_text()))
+        if found:
+            offenders[name] = found
+    assert offenders == {}, "filter on the partner scope through ipcp_api.auth.scope"

@@ -103,6 +103,14 @@ class Invalid(ApiError):
         super().__init__(msg, errors=[{"loc": list(loc), "msg": msg}])
 
 
+def invalid_fields(problems: Sequence[tuple[str, str]]) -> Invalid:
+    """One 422 naming every body field of ``problems`` (``[(field, msg), ...]``, not empty)."""
+    error = Invalid(("body", problems[0][0]), problems[0][1])
+    error.errors = [{"loc": ["body", field], "msg": msg} for field, msg in problems]
+    error.detail = "; ".join(f"body.{field}: {msg}" for field, msg in problems)
+    return error
+
+
 def problem(
     status: int,
     detail: str,

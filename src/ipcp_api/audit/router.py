@@ -4,10 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from ipcp_api.audit import service
-from ipcp_api.audit.schemas import AuditEntity, AuditEventRead, AuditPage
+from ipcp_api.audit import reads
+from ipcp_api.audit.schemas import AuditEntity, AuditPage
 from ipcp_api.auth.dependencies import StaffActor
-from ipcp_api.common.pagination import link_next
+from ipcp_api.common import listing
+from ipcp_api.common.listing import page_response
 from ipcp_api.common.params import PageParams
 from ipcp_api.common.responses import LIST, errors
 from ipcp_api.common.types import MAX_BIGINT
@@ -28,9 +29,8 @@ router = APIRouter(prefix="/audit", tags=["audit"])
 )
 async def list_audit_events(
     request: Request,
-    response: Response,
     session: SessionDep,
-    _actor: StaffActor,
+    actor: StaffActor,
     page: PageParams,
     entity: Annotated[
         AuditEntity | None, Query(description="The collection name, e.g. `programmes`.")
@@ -41,18 +41,7 @@ async def list_audit_events(
     user_id: Annotated[
         int | None, Query(ge=1, le=MAX_BIGINT, description="Who made the change.")
     ] = None,
-) -> AuditPage:
-    events, total, next_cursor = await service.list_events(
-        session,
-        entity=entity.value if entity is not None else None,
-        entity_id=entity_id,
-        user_id=user_id,
-        params=page,
-    )
-    link_next(request, response, next_cursor)
-    return AuditPage(
-        items=[AuditEventRead.model_validate(event) for event in events],
-        total=total,
-        limit=page.limit,
-        next_cursor=next_cursor,
-    )
+) -> Response:
+    filters = {"entity": entity, "entity_id": entity_id, "user_id": user_id}
+    result = await listing.list_rows(session, reads.LISTING, actor, page, filters=filters)
+    return page_response(request, result)

@@ -6,11 +6,9 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ipcp_api.auth.actor import SYSTEM_USER_ID, Actor
-from ipcp_api.common.pagination import ListParams, Sort, SortField, fetch_page
 from ipcp_api.enums import AuditAction
 from ipcp_api.models import AuditEvent
 
@@ -122,25 +120,3 @@ def updated_hidden(
 
 # The collection names an audit event's ``entity`` can hold (the audited tables).
 ENTITIES = ("frameworks", "partners", "pillars", "programmes", "projects", "milestones", "users")
-
-SORT_FIELDS = {"id": SortField(AuditEvent.id, AuditEvent.id)}
-
-
-async def list_events(
-    session: AsyncSession,
-    *,
-    entity: str | None,
-    entity_id: int | None,
-    user_id: int | None,
-    params: ListParams,
-) -> tuple[list[AuditEvent], int, str | None]:
-    stmt: Select[Any] = select(AuditEvent)
-    if entity is not None:
-        stmt = stmt.where(AuditEvent.entity == entity)
-    if entity_id is not None:
-        stmt = stmt.where(AuditEvent.entity_id == entity_id)
-    if user_id is not None:
-        stmt = stmt.where(AuditEvent.user_id == user_id)
-    sort = Sort(name="id", descending=True, field=SORT_FIELDS["id"])
-    rows, total, next_cursor = await fetch_page(session, stmt, sort, params)
-    return [row[0] for row in rows], total, next_cursor

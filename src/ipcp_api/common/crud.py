@@ -1,4 +1,4 @@
-"""Small pieces every service uses: text search, load-or-404, merge patches."""
+"""Small pieces every service uses: text search, load-or-404, merge patches, audited writes."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from sqlalchemy import ColumnElement, Select, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ipcp_api.common.http import in_id_range
+from ipcp_api.audit import service as audit
+from ipcp_api.auth.actor import Actor
+from ipcp_api.common.http import check_if_match, in_id_range
 from ipcp_api.common.pagination import Column
 from ipcp_api.db.integrity import from_db_error
 from ipcp_api.errors import Invalid, NotFound
@@ -80,3 +82,37 @@ async def delete_row(session: AsyncSession, obj: Any) -> None:
         await session.flush()
     except IntegrityError as exc:
         raise from_db_error(exc, deleting=True) from exc
+
+
+# --- audited writes (the ORM: ``version_id_col``, the audit row in the same transaction) -------
+
+
+async def lock_or_404(
+    session: AsyncSession, stmt: Select[Any], what: str, ident: int, *, if_match: str | None
+) -> Any:
+    """The row of ``stmt`` locked FOR UPDATE (404 if none), checked against ``If-Match``."""
+    obj = await one_or_404(session, stmt.with_for_update(), what, ident)
+    check_if_match(if_match, obj.version)
+    return obj
+
+
+async def insert_audited(session: AsyncSession, actor: Actor, obj: T) -> T:
+    session.add(obj)
+    await session.flush()
+    audit.created(session, actor, obj)
+    return obj
+
+
+async def update_audited(session: AsyncSession, actor: Actor, obj: T, values: dict[str, Any]) -> T:
+    """Set what changes (``apply``), flush, and record the change (nothing changed: no row)."""
+    before = audit.snapshot(obj)
+    apply(obj, values)
+    await session.flush()
+    audit.updated(session, actor, obj, before)
+    return obj
+
+
+async def delete_audited(session: AsyncSession, actor: Actor, obj: Any) -> None:
+    before = audit.snapshot(obj)
+    await delete_row(session, obj)
+    audit.deleted(session, actor, obj, before)

@@ -24,8 +24,6 @@ from sqlalchemy import (
     not_,
 )
 
-from ipcp_api.auth.actor import Actor
-
 LATE_AFTER_DAYS = 30
 PLACES = 4
 
@@ -39,11 +37,9 @@ AS_OF = bindparam("as_of", type_=Date)
 """The date the project and milestone read paths compute their fields as of (today)."""
 
 
-def read_values(actor: Actor) -> dict[str, Any]:
-    """The bind values every project and milestone read statement takes: ``as_of`` today and,
-    for a caller bound to one partner, ``scope``."""
-    scope = actor.partner_scope
-    return {"as_of": today(), **({"scope": scope} if scope is not None else {})}
+def as_of_today() -> dict[str, Any]:
+    """The value of ``AS_OF``: today."""
+    return {"as_of": today()}
 
 
 class MilestoneCols:

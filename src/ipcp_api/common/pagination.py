@@ -1,4 +1,5 @@
-"""Keyset pagination: signed opaque cursors, ``sort`` parsing, ``total`` and the next link."""
+"""Keyset pagination: signed opaque cursors, ``sort`` parsing, one statement for a page and
+its total (``common/listing.py`` builds the statements from each resource's spec)."""
 
 from __future__ import annotations
 
@@ -6,21 +7,19 @@ import base64
 import binascii
 import hashlib
 import hmac
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import orjson
-from fastapi import Query, Request, Response
-from pydantic import BaseModel
-from sqlalchemy import Integer, Select, and_, bindparam, func, literal, or_, select, true
+from fastapi import Query, Request
+from sqlalchemy import Integer, Select, and_, bindparam, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import ColumnElement
 
-from ipcp_api.common.schemas import Page
 from ipcp_api.errors import Invalid
 
 DEFAULT_LIMIT = 50
@@ -145,79 +144,11 @@ def order_by(sort: Sort) -> list[ColumnElement[Any]]:
     return [col.asc(), id_col.asc()]
 
 
-async def count(session: AsyncSession, stmt: Select[Any]) -> int:
-    total = await session.scalar(
-        select(func.count()).select_from(stmt.order_by(None).limit(None).subquery())
-    )
-    return int(total or 0)
-
-
-async def fetch_page(
-    session: AsyncSession,
-    stmt: Select[Any],
-    sort: Sort,
-    params: ListParams,
-    *,
-    count_stmt: Select[Any] | None = None,
-) -> tuple[Sequence[Any], int, str | None]:
-    """Two statements: the total, then one page (limit + 1 rows to know if another follows).
-
-    ``count_stmt`` (same rows, fewer columns) saves computing per-row extras for the total.
-    """
-    total = await count(session, count_stmt if count_stmt is not None else stmt)
-    col, id_col = sort.field.column, sort.field.id_column
-    page_stmt = stmt.add_columns(col.label("sort_value"), id_col.label("sort_id"))
-    if params.cursor is not None:
-        value, last_id = decode_cursor(params.key, sort, params.cursor, *params.old_keys)
-        if value is not None and not sort.field.is_date:
-            value = literal(value, type_=sort.field.column.type)
-        page_stmt = page_stmt.where(_after(sort, value, last_id))
-    page_stmt = page_stmt.order_by(*order_by(sort)).limit(params.limit + 1)
-    rows = (await session.execute(page_stmt)).all()
-    next_cursor = None
-    if len(rows) > params.limit:
-        rows = rows[: params.limit]
-        last = rows[-1]
-        mapping = last._mapping
-        next_cursor = encode_cursor(
-            params.key, sort, mapping["sort_value"], int(mapping["sort_id"])
-        )
-    return rows, total, next_cursor
-
-
-ReadT = TypeVar("ReadT", bound=BaseModel)
-
-
-async def fetch_read_page(
-    session: AsyncSession,
-    stmt: Select[Any],
-    sort: Sort,
-    params: ListParams,
-    schema: type[ReadT],
-    *,
-    count_stmt: Select[Any] | None = None,
-) -> Page[ReadT]:
-    """``fetch_page`` of an ORM select, each row validated into ``schema``: a ``Page``."""
-    rows, total, next_cursor = await fetch_page(session, stmt, sort, params, count_stmt=count_stmt)
-    return Page[schema](  # type: ignore[valid-type]
-        items=[schema.model_validate(row[0]) for row in rows],
-        total=total,
-        limit=params.limit,
-        next_cursor=next_cursor,
-    )
-
-
-def link_next(request: Request, response: Response, next_cursor: str | None) -> None:
-    if next_cursor is not None:
-        url = request.url.include_query_params(cursor=next_cursor)
-        response.headers["Link"] = f'<{url}>; rel="next"'
-
-
-# --- the read fast path: one statement per list "shape", rows as JSON-ready dicts -------------
-# Additive helpers for the hot list endpoints (projects, milestones). A service builds its
-# statements once per shape (scope, which filters, sort, cursor) with a bind parameter for
-# every value, caches them, and runs them with ``fetch_page_rows``: SQLAlchemy then neither
-# builds a statement nor computes a cache key per request, and no ORM object is made.
+# --- one statement per list "shape", rows as JSON-ready dicts ---------------------------------
+# ``common/listing.py`` builds the statements once per shape (scope, which filters, sort,
+# cursor) with a bind parameter for every value, caches them, and runs them with
+# ``fetch_page_rows``: SQLAlchemy neither builds a statement nor computes a cache key per
+# request, and no ORM object is made.
 
 
 CursorShape = str | None
@@ -301,11 +232,3 @@ async def fetch_page_rows(
     for row in rows:
         del row["page_total"], row["sort_value"], row["sort_id"]
     return {"items": rows, "total": total, "limit": params.limit, "next_cursor": next_cursor}
-
-
-def next_link(request: Request, next_cursor: str | None) -> dict[str, str]:
-    """The ``Link`` header of ``link_next``, as headers for a response built by hand."""
-    if next_cursor is None:
-        return {}
-    url = request.url.include_query_params(cursor=next_cursor)
-    return {"Link": f'<{url}>; rel="next"'}

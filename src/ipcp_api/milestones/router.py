@@ -1,16 +1,17 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
 from ipcp_api.auth.dependencies import CurrentActor
-from ipcp_api.common.http import etag, json_response, not_modified
+from ipcp_api.common import listing
+from ipcp_api.common.http import etag
 from ipcp_api.common.idempotency import ApiRoute
-from ipcp_api.common.pagination import next_link
-from ipcp_api.common.params import IfMatch, IfNoneMatch, PageParams, ResourceId, sort_query
+from ipcp_api.common.listing import filter_id, page_response, row_response, sort_query
+from ipcp_api.common.params import IfMatch, IfNoneMatch, PageParams, ResourceId
 from ipcp_api.common.responses import CREATE, DELETE, LIST, READ, UPDATE, errors
-from ipcp_api.common.types import MAX_BIGINT, IsoDate
+from ipcp_api.common.types import IsoDate
 from ipcp_api.db.session import SessionDep
 from ipcp_api.enums import MilestoneState
 from ipcp_api.milestones import service
@@ -21,14 +22,7 @@ from ipcp_api.milestones.schemas import (
     MilestoneRead,
 )
 
-# The list's page parameters, resolved without a worker thread (a plain function would be).
-
 router = APIRouter(prefix="/milestones", tags=["milestones"], route_class=ApiRoute)
-
-
-def filter_id(description: str) -> Any:
-    """An id filter: a positive integer in the database's range (else 422)."""
-    return Query(ge=1, le=MAX_BIGINT, description=description)
 
 
 _WRITE_ACCESS = (
@@ -72,21 +66,24 @@ async def list_milestones(
     due_after: Annotated[
         IsoDate | None, Query(description="Only milestones due after this date (exclusive).")
     ] = None,
-    sort: Annotated[str | None, sort_query("due_on, title, weight", "due_on")] = None,
+    sort: Annotated[str | None, sort_query(service.LISTING)] = None,
 ) -> Response:
-    result = await service.list_milestones(
+    result = await listing.list_rows(
         session,
+        service.LISTING,
         actor,
-        project_id=project_id,
-        programme_id=programme_id,
-        state=state,
-        overdue=overdue,
-        due_before=due_before,
-        due_after=due_after,
+        page,
         sort=sort,
-        params=page,
+        filters={
+            "project_id": project_id,
+            "programme_id": programme_id,
+            "state": state,
+            "overdue": overdue,
+            "due_before": due_before,
+            "due_after": due_after,
+        },
     )
-    return json_response(result, headers=next_link(request, result["next_cursor"]))
+    return page_response(request, result)
 
 
 @router.get(
@@ -101,10 +98,9 @@ async def get_milestone(
     milestone_id: ResourceId,
     if_none_match: IfNoneMatch = None,
 ) -> Response:
-    milestone = await service.read_milestone(session, actor, milestone_id)
-    if (cached := not_modified(if_none_match, milestone["version"])) is not None:
-        return cached
-    return json_response(milestone, headers={"ETag": etag(milestone["version"])})
+    return row_response(
+        await listing.read_row(session, service.LISTING, actor, milestone_id), if_none_match
+    )
 
 
 @router.post(

@@ -5,10 +5,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 
 from ipcp_api.auth.dependencies import CurrentActor, StaffActor
-from ipcp_api.common.http import etag, not_modified
+from ipcp_api.common import listing
+from ipcp_api.common.http import etag
 from ipcp_api.common.idempotency import ApiRoute
-from ipcp_api.common.pagination import link_next
-from ipcp_api.common.params import IfMatch, IfNoneMatch, PageParams, ResourceId, Search, sort_query
+from ipcp_api.common.listing import CodeFilter, page_response, row_response, sort_query
+from ipcp_api.common.params import IfMatch, IfNoneMatch, PageParams, ResourceId, Search
 from ipcp_api.common.responses import CREATE, DELETE, LIST, READ, UPDATE, errors
 from ipcp_api.common.types import MAX_BIGINT
 from ipcp_api.db.session import SessionDep
@@ -37,20 +38,24 @@ FrameworkFilter = Annotated[
 )
 async def list_partners(
     request: Request,
-    response: Response,
     session: SessionDep,
     actor: CurrentActor,
     page: PageParams,
     q: Search = None,
+    code: CodeFilter = None,
     kind: KindFilter = None,
     framework_id: FrameworkFilter = None,
-    sort: Annotated[str | None, sort_query("code, name", "code")] = None,
-) -> PartnerPage:
-    result = await service.list_partners(
-        session, actor, q=q, kind=kind, framework_id=framework_id, sort=sort, params=page
+    sort: Annotated[str | None, sort_query(service.LISTING)] = None,
+) -> Response:
+    result = await listing.list_rows(
+        session,
+        service.LISTING,
+        actor,
+        page,
+        sort=sort,
+        filters={"q": q, "code": code, "kind": kind, "framework_id": framework_id},
     )
-    link_next(request, response, result.next_cursor)
-    return result
+    return page_response(request, result)
 
 
 @router.get(
@@ -63,14 +68,10 @@ async def get_partner(
     session: SessionDep,
     actor: CurrentActor,
     partner_id: ResourceId,
-    response: Response,
     if_none_match: IfNoneMatch = None,
-) -> PartnerRead | Response:
-    partner = await service.get_partner(session, actor, partner_id)
-    if (cached := not_modified(if_none_match, partner.version)) is not None:
-        return cached
-    response.headers["ETag"] = etag(partner.version)
-    return PartnerRead.model_validate(partner)
+) -> Response:
+    row = await listing.read_row(session, service.LISTING, actor, partner_id)
+    return row_response(row, if_none_match)
 
 
 @router.post(

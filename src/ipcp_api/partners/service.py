@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from enum import StrEnum
 from typing import Any
 
 import pycountry
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, literal_column, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from ipcp_api.audit import service as audit
+from ipcp_api.auth import scope
 from ipcp_api.auth.actor import Actor
-from ipcp_api.common.crud import apply, delete_row, one_or_404, patch_values, text_search
+from ipcp_api.common import listing
+from ipcp_api.common.crud import apply, delete_row, one_or_404, patch_values
 from ipcp_api.common.http import check_if_match
-from ipcp_api.common.pagination import ListParams, SortField, fetch_read_page, parse_sort
-from ipcp_api.common.schemas import Page
+from ipcp_api.common.listing import Filter, equals, search
 from ipcp_api.enums import PartnerKind
 from ipcp_api.errors import Invalid
 from ipcp_api.models import Framework, FrameworkMembership, Partner
@@ -25,18 +28,56 @@ from ipcp_api.partners.schemas import PartnerCreate, PartnerPatch, PartnerRead
 COUNTRY_CODES: frozenset[str] = frozenset(str(c.alpha_3) for c in pycountry.countries)
 ORGANISATION_CODE = re.compile(r"^[A-Z0-9-]{2,16}$")
 
-SORT_FIELDS = {
-    "code": SortField(Partner.code, Partner.id),
-    "name": SortField(Partner.name, Partner.id),
-}
+
+class PartnerSort(StrEnum):
+    code = "code"
+    name = "name"
+
+
+def _memberships() -> ColumnElement[Any]:
+    """The partner's memberships as a JSON array ordered by ``framework_id`` (a correlated
+    subquery: no second statement, whatever the number of partners)."""
+    m = FrameworkMembership
+    item = func.json_build_object(
+        "framework_id", m.framework_id, "joined_on", m.joined_on, "note", m.note
+    )
+    items = func.coalesce(
+        func.json_agg(aggregate_order_by(item, m.framework_id)), literal_column("'[]'::json")
+    )
+    return select(items).where(m.partner_id == Partner.id).correlate(Partner).scalar_subquery()
+
+
+def _member_of() -> ColumnElement[bool]:
+    m = FrameworkMembership
+    return (
+        select(m.partner_id)
+        .where(m.partner_id == Partner.id, m.framework_id == bindparam("framework_id"))
+        .correlate(Partner)
+        .exists()
+    )
+
+
+LISTING = listing.Spec(
+    name="partner",
+    model=Partner,
+    read=PartnerRead,
+    sort=PartnerSort,
+    default_sort="code",
+    computed={"memberships": _memberships},
+    scope_via=Partner.id,
+    filters={
+        "q": search(Partner.code, Partner.name),
+        "code": equals(Partner.code),
+        "kind": equals(Partner.kind),
+        "framework_id": Filter(_member_of),
+    },
+)
+"""Partners: a liaison or bound viewer sees only its own."""
 
 
 def scoped(actor: Actor) -> Select[Any]:
     """The partners ``actor`` may see: all, or only the one a liaison/bound viewer belongs to."""
-    stmt = select(Partner)
-    if actor.partner_scope is not None:
-        stmt = stmt.where(Partner.id == actor.partner_scope)
-    return stmt
+    return scope.visible_partners(actor)
 
 
 def readable(actor: Actor) -> Select[Any]:
@@ -123,34 +164,6 @@ def _replace_memberships(partner: Partner, items: Sequence[dict[str, Any]]) -> b
     if changed:
         partner.memberships = sorted(memberships, key=lambda m: m.framework_id)
     return changed
-
-
-async def list_partners(
-    session: AsyncSession,
-    actor: Actor,
-    *,
-    q: str | None,
-    kind: PartnerKind | None,
-    framework_id: int | None,
-    sort: str | None,
-    params: ListParams,
-) -> Page[PartnerRead]:
-    stmt = scoped(actor)
-    search = text_search((Partner.code, Partner.name), q)
-    if search is not None:
-        stmt = stmt.where(search)
-    if kind is not None:
-        stmt = stmt.where(Partner.kind == kind.value)
-    if framework_id is not None:
-        stmt = stmt.where(Partner.memberships.any(FrameworkMembership.framework_id == framework_id))
-    return await fetch_read_page(
-        session,
-        stmt.options(selectinload(Partner.memberships)),
-        parse_sort(sort, SORT_FIELDS, "code"),
-        params,
-        PartnerRead,
-        count_stmt=stmt,
-    )
 
 
 async def get_partner(

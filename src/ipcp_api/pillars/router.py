@@ -5,10 +5,11 @@ from typing import Annotated
 from fastapi import APIRouter, Request, Response, status
 
 from ipcp_api.auth.dependencies import CurrentActor, StaffActor
-from ipcp_api.common.http import etag, not_modified
+from ipcp_api.common import listing
+from ipcp_api.common.http import etag
 from ipcp_api.common.idempotency import ApiRoute
-from ipcp_api.common.pagination import link_next
-from ipcp_api.common.params import IfMatch, IfNoneMatch, PageParams, ResourceId, Search, sort_query
+from ipcp_api.common.listing import CodeFilter, page_response, row_response, sort_query
+from ipcp_api.common.params import IfMatch, IfNoneMatch, PageParams, ResourceId, Search
 from ipcp_api.common.responses import CREATE, DELETE, LIST, READ, UPDATE, errors
 from ipcp_api.db.session import SessionDep
 from ipcp_api.pillars import service
@@ -34,16 +35,17 @@ router = APIRouter(prefix="/pillars", tags=["pillars"], route_class=ApiRoute)
 )
 async def list_pillars(
     request: Request,
-    response: Response,
     session: SessionDep,
     actor: CurrentActor,
     page: PageParams,
     q: Search = None,
-    sort: Annotated[str | None, sort_query("position, code, name", "position")] = None,
-) -> PillarPage:
-    result = await service.list_pillars(session, actor, q=q, sort=sort, params=page)
-    link_next(request, response, result.next_cursor)
-    return result
+    code: CodeFilter = None,
+    sort: Annotated[str | None, sort_query(service.LISTING)] = None,
+) -> Response:
+    result = await listing.list_rows(
+        session, service.LISTING, actor, page, sort=sort, filters={"q": q, "code": code}
+    )
+    return page_response(request, result)
 
 
 @router.get(
@@ -56,14 +58,10 @@ async def get_pillar(
     session: SessionDep,
     actor: CurrentActor,
     pillar_id: ResourceId,
-    response: Response,
     if_none_match: IfNoneMatch = None,
-) -> PillarRead | Response:
-    pillar = await service.get_pillar(session, actor, pillar_id)
-    if (cached := not_modified(if_none_match, pillar.version)) is not None:
-        return cached
-    response.headers["ETag"] = etag(pillar.version)
-    return PillarRead.model_validate(pillar)
+) -> Response:
+    row = await listing.read_row(session, service.LISTING, actor, pillar_id)
+    return row_response(row, if_none_match)
 
 
 @router.post(

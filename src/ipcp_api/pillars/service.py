@@ -2,61 +2,53 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ipcp_api.audit import service as audit
 from ipcp_api.auth.actor import Actor
-from ipcp_api.common.crud import apply, delete_row, one_or_404, patch_values, text_search
-from ipcp_api.common.http import check_if_match
-from ipcp_api.common.pagination import ListParams, SortField, fetch_read_page, parse_sort
-from ipcp_api.common.schemas import Page
+from ipcp_api.common import listing
+from ipcp_api.common.crud import (
+    delete_audited,
+    insert_audited,
+    lock_or_404,
+    patch_values,
+    update_audited,
+)
+from ipcp_api.common.listing import equals, search
 from ipcp_api.models import Pillar
 from ipcp_api.pillars.schemas import PillarCreate, PillarPatch, PillarRead
 
-SORT_FIELDS = {
-    "position": SortField(Pillar.position, Pillar.id),
-    "code": SortField(Pillar.code, Pillar.id),
-    "name": SortField(Pillar.name, Pillar.id),
-}
+
+class PillarSort(StrEnum):
+    position = "position"
+    code = "code"
+    name = "name"
+
+
+LISTING = listing.Spec(
+    name="pillar",
+    model=Pillar,
+    read=PillarRead,
+    sort=PillarSort,
+    default_sort="position",
+    filters={
+        "q": search(Pillar.code, Pillar.name, Pillar.description),
+        "code": equals(Pillar.code),
+    },
+)
+"""Pillars are reference data: every signed-in user may read them."""
 NULLABLE = ("description",)
 
 
-def readable(_actor: Actor) -> Select[Any]:
-    """Pillars are reference data: every signed-in user may read them."""
-    return select(Pillar)
-
-
-async def list_pillars(
-    session: AsyncSession, actor: Actor, *, q: str | None, sort: str | None, params: ListParams
-) -> Page[PillarRead]:
-    stmt = readable(actor)
-    search = text_search((Pillar.code, Pillar.name, Pillar.description), q)
-    if search is not None:
-        stmt = stmt.where(search)
-    return await fetch_read_page(
-        session, stmt, parse_sort(sort, SORT_FIELDS, "position"), params, PillarRead
-    )
-
-
-async def get_pillar(
-    session: AsyncSession, actor: Actor, pillar_id: int, *, for_update: bool = False
-) -> Pillar:
-    stmt = readable(actor).where(Pillar.id == pillar_id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    pillar: Pillar = await one_or_404(session, stmt, "pillar", pillar_id)
-    return pillar
+def _locked(ident: int) -> Select[Any]:
+    return select(Pillar).where(Pillar.id == ident)
 
 
 async def create_pillar(session: AsyncSession, actor: Actor, data: PillarCreate) -> Pillar:
-    pillar = Pillar(**data.model_dump())
-    session.add(pillar)
-    await session.flush()
-    audit.created(session, actor, pillar)
-    return pillar
+    return await insert_audited(session, actor, Pillar(**data.model_dump()))
 
 
 async def update_pillar(
@@ -67,22 +59,13 @@ async def update_pillar(
     *,
     if_match: str | None,
 ) -> Pillar:
-    pillar = await get_pillar(session, actor, pillar_id, for_update=True)
-    check_if_match(if_match, pillar.version)
+    pillar = await lock_or_404(session, _locked(pillar_id), "pillar", pillar_id, if_match=if_match)
     values = patch_values(patch, nullable=NULLABLE)
-    before = audit.snapshot(pillar)
-    apply(pillar, values)
-    await session.flush()
-    audit.updated(session, actor, pillar, before)
-    return pillar
+    return await update_audited(session, actor, pillar, values)
 
 
 async def delete_pillar(
     session: AsyncSession, actor: Actor, pillar_id: int, *, if_match: str | None
 ) -> None:
-    """409 while projects use it."""
-    pillar = await get_pillar(session, actor, pillar_id, for_update=True)
-    check_if_match(if_match, pillar.version)
-    before = audit.snapshot(pillar)
-    await delete_row(session, pillar)
-    audit.deleted(session, actor, pillar, before)
+    pillar = await lock_or_404(session, _locked(pillar_id), "pillar", pillar_id, if_match=if_match)
+    await delete_audited(session, actor, pillar)

@@ -7,10 +7,11 @@ from fastapi import status as http_status
 
 from ipcp_api.auth.actor import Actor
 from ipcp_api.auth.dependencies import CurrentActor
-from ipcp_api.common.http import etag, not_modified
+from ipcp_api.common import listing
+from ipcp_api.common.http import etag
 from ipcp_api.common.idempotency import ApiRoute
-from ipcp_api.common.pagination import link_next
-from ipcp_api.common.params import IfMatch, IfNoneMatch, PageParams, ResourceId, Search, sort_query
+from ipcp_api.common.listing import CodeFilter, page_response, row_response, sort_query
+from ipcp_api.common.params import IfMatch, IfNoneMatch, PageParams, ResourceId, Search
 from ipcp_api.common.responses import CREATE, DELETE, LIST, READ, UPDATE, errors
 from ipcp_api.common.types import MAX_BIGINT, IsoDate
 from ipcp_api.db.session import SessionDep
@@ -56,11 +57,11 @@ _WORKFLOW = (
 )
 async def list_programmes(
     request: Request,
-    response: Response,
     session: SessionDep,
     actor: CurrentActor,
     page: PageParams,
     q: Search = None,
+    code: CodeFilter = None,
     partner_id: Annotated[
         int | None, Query(ge=1, le=MAX_BIGINT, description="Only this partner's programmes.")
     ] = None,
@@ -70,23 +71,24 @@ async def list_programmes(
         IsoDate | None,
         Query(description="Only programmes whose period includes this date (both ends count)."),
     ] = None,
-    sort: Annotated[
-        str | None, sort_query("code, title, starts_on, ends_on, status", "code")
-    ] = None,
-) -> ProgrammePage:
-    result = await service.list_programmes(
+    sort: Annotated[str | None, sort_query(service.LISTING)] = None,
+) -> Response:
+    result = await listing.list_rows(
         session,
+        service.LISTING,
         actor,
-        q=q,
-        partner_id=partner_id,
-        status=status,
-        kind=kind,
-        active_on=active_on,
+        page,
         sort=sort,
-        params=page,
+        filters={
+            "q": q,
+            "code": code,
+            "partner_id": partner_id,
+            "status": status,
+            "kind": kind,
+            "active_on": active_on,
+        },
     )
-    link_next(request, response, result.next_cursor)
-    return result
+    return page_response(request, result)
 
 
 @router.get(
@@ -99,14 +101,10 @@ async def get_programme(
     session: SessionDep,
     actor: CurrentActor,
     programme_id: ResourceId,
-    response: Response,
     if_none_match: IfNoneMatch = None,
-) -> ProgrammeRead | Response:
-    programme = await service.get_programme(session, actor, programme_id)
-    if (cached := not_modified(if_none_match, programme.version)) is not None:
-        return cached
-    response.headers["ETag"] = etag(programme.version)
-    return ProgrammeRead.model_validate(programme)
+) -> Response:
+    row = await listing.read_row(session, service.LISTING, actor, programme_id)
+    return row_response(row, if_none_match)
 
 
 @router.post(

@@ -1,84 +1,64 @@
 from __future__ import annotations
 
 from datetime import date
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Date, Select, and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ipcp_api.audit import service as audit
+from ipcp_api.auth import scope
 from ipcp_api.auth.actor import Actor
-from ipcp_api.common.crud import (
-    check_exists,
-    delete_row,
-    one_or_404,
-    patch_values,
-    plain_values,
-    text_search,
-)
+from ipcp_api.common import listing
+from ipcp_api.common.crud import check_exists, delete_row, one_or_404, patch_values, plain_values
 from ipcp_api.common.http import check_if_match
+from ipcp_api.common.listing import Filter, equals, search
 from ipcp_api.common.metrics import today
-from ipcp_api.common.pagination import ListParams, SortField, fetch_read_page, parse_sort
-from ipcp_api.common.schemas import Page
-from ipcp_api.enums import ProgrammeKind, ProgrammeStatus
+from ipcp_api.enums import ProgrammeStatus
 from ipcp_api.errors import Conflict, Invalid
-from ipcp_api.models import Partner, Programme, Project
+from ipcp_api.models import Programme, Project
 from ipcp_api.programmes import workflow
 from ipcp_api.programmes.schemas import ProgrammeCreate, ProgrammePatch, ProgrammeRead
 
-SORT_FIELDS = {
-    "code": SortField(Programme.code, Programme.id),
-    "title": SortField(Programme.title, Programme.id),
-    "starts_on": SortField(Programme.starts_on, Programme.id, is_date=True),
-    "ends_on": SortField(Programme.ends_on, Programme.id, is_date=True),
-    "status": SortField(Programme.status, Programme.id),
-}
+
+class ProgrammeSort(StrEnum):
+    code = "code"
+    title = "title"  # type: ignore[assignment]  # (str.title)
+    starts_on = "starts_on"
+    ends_on = "ends_on"
+    status = "status"
+
+
+def _active_on() -> ColumnElement[bool]:
+    day = bindparam("active_on", type_=Date)
+    return and_(Programme.starts_on <= day, Programme.ends_on >= day)
+
+
+LISTING = listing.Spec(
+    name="programme",
+    model=Programme,
+    read=ProgrammeRead,
+    sort=ProgrammeSort,
+    default_sort="code",
+    scope_via=Programme.partner_id,
+    filters={
+        "q": search(Programme.code, Programme.title, Programme.description),
+        "code": equals(Programme.code),
+        "partner_id": equals(Programme.partner_id),
+        "status": equals(Programme.status),
+        "kind": equals(Programme.kind),
+        "active_on": Filter(_active_on),
+    },
+)
+"""Programmes: a liaison or bound viewer sees only its partner's."""
 NULLABLE = ("description",)
 DATES = ("starts_on", "ends_on")
 
 
 def readable(actor: Actor) -> Select[Any]:
     """Programmes the caller may see: a liaison or bound viewer sees only its partner's."""
-    stmt = select(Programme)
-    if actor.partner_scope is not None:
-        stmt = stmt.where(Programme.partner_id == actor.partner_scope)
-    return stmt
-
-
-def _visible_partner(actor: Actor, partner_id: int) -> Select[Any]:
-    stmt = select(Partner.id).where(Partner.id == partner_id)
-    if actor.partner_scope is not None:
-        stmt = stmt.where(Partner.id == actor.partner_scope)
-    return stmt
-
-
-async def list_programmes(
-    session: AsyncSession,
-    actor: Actor,
-    *,
-    q: str | None,
-    partner_id: int | None,
-    status: ProgrammeStatus | None,
-    kind: ProgrammeKind | None,
-    active_on: date | None,
-    sort: str | None,
-    params: ListParams,
-) -> Page[ProgrammeRead]:
-    stmt = readable(actor)
-    search = text_search((Programme.code, Programme.title, Programme.description), q)
-    if search is not None:
-        stmt = stmt.where(search)
-    if partner_id is not None:
-        stmt = stmt.where(Programme.partner_id == partner_id)
-    if status is not None:
-        stmt = stmt.where(Programme.status == status.value)
-    if kind is not None:
-        stmt = stmt.where(Programme.kind == kind.value)
-    if active_on is not None:
-        stmt = stmt.where(Programme.starts_on <= active_on, Programme.ends_on >= active_on)
-    return await fetch_read_page(
-        session, stmt, parse_sort(sort, SORT_FIELDS, "code"), params, ProgrammeRead
-    )
+    return scope.visible_programmes(actor)
 
 
 async def get_programme(
@@ -104,7 +84,7 @@ async def create_programme(session: AsyncSession, actor: Actor, data: ProgrammeC
         )
     _check_dates(data.starts_on, data.ends_on)
     await check_exists(
-        session, _visible_partner(actor, data.partner_id), "partner_id", data.partner_id
+        session, scope.visible_partner_id(actor, data.partner_id), "partner_id", data.partner_id
     )
     programme = Programme(**plain_values(data.model_dump()))
     session.add(programme)
@@ -176,7 +156,7 @@ async def update_programme(
     if "partner_id" in changes:
         await check_exists(
             session,
-            _visible_partner(actor, changes["partner_id"]),
+            scope.visible_partner_id(actor, changes["partner_id"]),
             "partner_id",
             changes["partner_id"],
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ipcp_api.auth.actor import Actor
 from ipcp_api.enums import ProgrammeStatus, Role
 from ipcp_api.errors import Conflict, Forbidden
@@ -58,4 +60,25 @@ def check_may_delete(actor: Actor, status: ProgrammeStatus) -> None:
     if actor.role is Role.liaison and status is not S.draft:
         raise Forbidden(
             f"a liaison officer may delete a programme only while draft (it is {status})"
+        )
+
+
+# --- the projects and milestones of a programme -------------------------------------------------
+
+CLOSED = frozenset({S.completed, S.cancelled})
+
+
+def forbid_viewer(actor: Actor, what: str) -> None:
+    """Viewers are read-only: 403 before anything is looked up."""
+    if actor.role is Role.viewer:
+        raise Forbidden(f"a viewer may not change {what}")
+
+
+def check_may_change_inside(actor: Actor, programme: Any, what: str) -> None:
+    """A liaison may not change the projects or milestones (``what``) of a completed or
+    cancelled programme (403)."""
+    if actor.role is Role.liaison and programme.status in CLOSED:
+        raise Forbidden(
+            f"programme {programme.code} is {programme.status}: "
+            f"a liaison may no longer change its {what}"
         )

@@ -1,16 +1,16 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
 from ipcp_api.auth.dependencies import CurrentActor
-from ipcp_api.common.http import etag, json_response, not_modified
+from ipcp_api.common import listing
+from ipcp_api.common.http import etag
 from ipcp_api.common.idempotency import ApiRoute
-from ipcp_api.common.pagination import next_link
-from ipcp_api.common.params import IfMatch, IfNoneMatch, PageParams, ResourceId, Search, sort_query
+from ipcp_api.common.listing import CodeFilter, filter_id, page_response, row_response, sort_query
+from ipcp_api.common.params import IfMatch, IfNoneMatch, PageParams, ResourceId, Search
 from ipcp_api.common.responses import CREATE, DELETE, LIST, READ, UPDATE, errors
-from ipcp_api.common.types import MAX_BIGINT
 from ipcp_api.db.session import SessionDep
 from ipcp_api.enums import ProjectStatus
 from ipcp_api.projects import service
@@ -23,14 +23,7 @@ from ipcp_api.projects.schemas import (
     ProjectRead,
 )
 
-# The list's page parameters, resolved without a worker thread (a plain function would be).
-
 router = APIRouter(prefix="/projects", tags=["projects"], route_class=ApiRoute)
-
-
-def filter_id(description: str) -> Any:
-    """An id filter: a positive integer in the database's range (else 422)."""
-    return Query(ge=1, le=MAX_BIGINT, description=description)
 
 
 _WRITE_ACCESS = (
@@ -60,6 +53,7 @@ async def list_projects(
     actor: CurrentActor,
     page: PageParams,
     q: Search = None,
+    code: CodeFilter = None,
     programme_id: Annotated[int | None, filter_id("Only this programme's projects.")] = None,
     pillar_id: Annotated[int | None, filter_id("Only projects under this pillar.")] = None,
     partner_id: Annotated[
@@ -75,23 +69,25 @@ async def list_projects(
             description="Only projects whose `areas` contain this tag.",
         ),
     ] = None,
-    sort: Annotated[
-        str | None, sort_query("code, title, starts_on, ends_on, status", "code")
-    ] = None,
+    sort: Annotated[str | None, sort_query(service.LISTING)] = None,
 ) -> Response:
-    result = await service.list_projects(
+    result = await listing.list_rows(
         session,
+        service.LISTING,
         actor,
-        q=q,
-        programme_id=programme_id,
-        pillar_id=pillar_id,
-        partner_id=partner_id,
-        status=status,
-        area=area,
+        page,
         sort=sort,
-        params=page,
+        filters={
+            "q": q,
+            "code": code,
+            "programme_id": programme_id,
+            "pillar_id": pillar_id,
+            "partner_id": partner_id,
+            "status": status,
+            "area": area,
+        },
     )
-    return json_response(result, headers=next_link(request, result["next_cursor"]))
+    return page_response(request, result)
 
 
 @router.get(
@@ -107,10 +103,9 @@ async def get_project(
     project_id: ResourceId,
     if_none_match: IfNoneMatch = None,
 ) -> Response:
-    project = await service.read_project(session, actor, project_id)
-    if (cached := not_modified(if_none_match, project["version"])) is not None:
-        return cached
-    return json_response(project, headers={"ETag": etag(project["version"])})
+    return row_response(
+        await listing.read_row(session, service.LISTING, actor, project_id), if_none_match
+    )
 
 
 @router.post(

@@ -2,75 +2,45 @@
 
 from __future__ import annotations
 
-import functools
 from datetime import date
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Select, bindparam, cast, or_, select, true
+from sqlalchemy import ColumnElement, Float, Select, bindparam, cast, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from ipcp_api.audit import service as audit
+from ipcp_api.auth import scope
 from ipcp_api.auth.actor import Actor
-from ipcp_api.common import metrics
+from ipcp_api.common import listing, metrics
 from ipcp_api.common.crud import (
-    apply,
     check_exists,
-    delete_row,
-    escape_like,
+    delete_audited,
+    insert_audited,
     one_or_404,
     patch_values,
     plain_values,
+    update_audited,
 )
 from ipcp_api.common.http import check_if_match, in_id_range
-from ipcp_api.common.metrics import AS_OF, read_values
-from ipcp_api.common.pagination import (
-    CursorShape,
-    ListParams,
-    SortField,
-    count_statement,
-    cursor_values,
-    fetch_page_rows,
-    keyset_page,
-    page_with_total,
-    parse_sort,
-    rows_as_dicts,
-)
-from ipcp_api.enums import ProgrammeStatus, ProjectStatus, Role
-from ipcp_api.errors import Forbidden, Invalid, NotFound
+from ipcp_api.common.listing import Filter, equals, search
+from ipcp_api.common.metrics import AS_OF
+from ipcp_api.errors import Invalid, invalid_fields
 from ipcp_api.models import Milestone, Pillar, Programme, Project
+from ipcp_api.programmes import workflow
 from ipcp_api.projects.schemas import ProjectCreate, ProjectPatch, ProjectRead
 
-SORT_FIELDS = {
-    "code": SortField(Project.code, Project.id),
-    "title": SortField(Project.title, Project.id),
-    "starts_on": SortField(Project.starts_on, Project.id, is_date=True),
-    "ends_on": SortField(Project.ends_on, Project.id, is_date=True),
-    "status": SortField(Project.status, Project.id),
-}
 NULLABLE = ("description", "lead")
-CLOSED_PROGRAMME = (ProgrammeStatus.completed.value, ProgrammeStatus.cancelled.value)
 METRICS = ("progress", "expected_progress", "schedule")
-_FIELDS = tuple(name for name in ProjectRead.model_fields if name not in METRICS)
 
 
 # --- scoping ----------------------------------------------------------------------------------
 
 
-def readable_programmes(actor: Actor) -> Select[Any]:
-    """Programmes the caller may see (a liaison or bound viewer: its partner's only)."""
-    stmt = select(Programme)
-    if actor.partner_scope is not None:
-        stmt = stmt.where(Programme.partner_id == actor.partner_scope)
-    return stmt
-
-
 def readable(actor: Actor) -> Select[Any]:
     """Projects the caller may see: scoped through programme -> partner."""
     stmt = select(Project).join(Programme, Programme.id == Project.programme_id)
-    if actor.partner_scope is not None:
-        stmt = stmt.where(Programme.partner_id == actor.partner_scope)
-    return stmt
+    return scope.restrict(stmt, actor, via=Programme.partner_id)
 
 
 def with_metrics(stmt: Select[Any], as_of: Any) -> Select[Any]:
@@ -95,106 +65,47 @@ def with_metrics(stmt: Select[Any], as_of: Any) -> Select[Any]:
 
 
 # --- reads ------------------------------------------------------------------------------------
-# The read path is the hot path. Its statements are Core selects of the response's columns,
-# built once per shape (scope, the filters present, sort, cursor) with a bind parameter for
-# every value: per request SQLAlchemy builds nothing and finds the compiled SQL in its cache,
-# and no ORM object is made. Rows come back as JSON-ready dicts, in ``ProjectRead``'s field
-# order, that the router writes once with orjson; ``ProjectRead`` still documents them.
-
-_COLUMNS = tuple(getattr(Project, name) for name in _FIELDS)
-FILTERS = ("q", "programme_id", "pillar_id", "partner_id", "status", "area")
 
 
-def _readable_rows(scoped: bool, *, via_programme: bool = False) -> Select[Any]:
-    """The response's columns of the projects the caller may see (``:scope``: its partner)."""
-    stmt = select(*_COLUMNS)
-    if scoped or via_programme:
-        stmt = stmt.join(Programme, Programme.id == Project.programme_id)
-    if scoped:
-        stmt = stmt.where(Programme.partner_id == bindparam("scope"))
-    return stmt
+class ProjectSort(StrEnum):
+    code = "code"
+    title = "title"  # type: ignore[assignment]  # (str.title)
+    starts_on = "starts_on"
+    ends_on = "ends_on"
+    status = "status"
 
 
-def _filter(name: str) -> ColumnElement[bool]:
-    if name == "q":
-        pattern: Any = bindparam("q_pattern")
-        columns = (Project.code, Project.title, Project.description, Project.lead)
-        return or_(*(column.ilike(pattern, escape="\\") for column in columns))
-    if name == "partner_id":
-        return Programme.partner_id == bindparam("partner_id")
-    if name == "area":
-        return Project.areas.contains(bindparam("area", type_=Project.areas.type))
-    column: ColumnElement[Any] = getattr(Project, name)
-    return column == bindparam(name)
+def _has_area() -> ColumnElement[bool]:
+    return Project.areas.contains(bindparam("area", type_=Project.areas.type))
 
 
-@functools.lru_cache(maxsize=256)
-def _list_statements(
-    scoped: bool, filters: tuple[str, ...], sort: str, cursor: CursorShape
-) -> Select[Any]:
-    """The page and its total (``page_with_total``) for one shape of the list; every value
-    is a bind parameter."""
-    base = _readable_rows(scoped, via_programme="partner_id" in filters)
-    if filters:
-        base = base.where(*(_filter(name) for name in filters))
-    order = parse_sort(sort, SORT_FIELDS, "code")
-    page = keyset_page(with_metrics(base, AS_OF), order, cursor)
-    return page_with_total(page, count_statement(base.with_only_columns(Project.id)), order)
-
-
-@functools.lru_cache(maxsize=2)
-def _one_statement(scoped: bool) -> Select[Any]:
-    return with_metrics(_readable_rows(scoped), AS_OF).where(Project.id == bindparam("id"))
-
-
-async def list_projects(
-    session: AsyncSession,
-    actor: Actor,
-    *,
-    q: str | None,
-    programme_id: int | None,
-    pillar_id: int | None,
-    partner_id: int | None,
-    status: ProjectStatus | None,
-    area: str | None,
-    sort: str | None,
-    params: ListParams,
-) -> dict[str, Any]:
-    """A page of ``ProjectRead`` as JSON-ready data (``Page``'s shape), in 1 statement."""
-    order = parse_sort(sort, SORT_FIELDS, "code")
-    shape, values = cursor_values(order, params)
-    values.update(read_values(actor))
-    given = {
-        "q_pattern": f"%{escape_like(q)}%" if q else None,
-        "programme_id": programme_id,
-        "pillar_id": pillar_id,
-        "partner_id": partner_id,
-        "status": status.value if status is not None else None,
-        "area": [area] if area is not None else None,
-    }
-    filters = tuple(
-        name for name, value in zip(FILTERS, given.values(), strict=True) if value is not None
-    )
-    values.update((name, value) for name, value in given.items() if value is not None)
-    stmt = _list_statements(actor.partner_scope is not None, filters, order.token, shape)
-    return await fetch_page_rows(session, stmt, order, params, values)
-
-
-async def read_project(session: AsyncSession, actor: Actor, project_id: int) -> dict[str, Any]:
-    """One project with its computed fields as JSON-ready data, in one statement; 404 when
-    not visible."""
-    rows: list[dict[str, Any]] = []
-    if in_id_range(project_id):
-        stmt = _one_statement(actor.partner_scope is not None)
-        rows = await rows_as_dicts(session, stmt, {**read_values(actor), "id": project_id})
-    if not rows:
-        raise NotFound(f"project {project_id} does not exist")
-    return rows[0]
+LISTING = listing.Spec(
+    name="project",
+    model=Project,
+    read=ProjectRead,
+    sort=ProjectSort,
+    default_sort="code",
+    extend=lambda stmt: with_metrics(stmt, AS_OF),
+    joins=(listing.Join(Programme, lambda: Programme.id == Project.programme_id),),
+    scope_via=Programme.partner_id,
+    filters={
+        "q": search(Project.code, Project.title, Project.description, Project.lead),
+        "code": equals(Project.code),
+        "programme_id": equals(Project.programme_id),
+        "pillar_id": equals(Project.pillar_id),
+        "partner_id": equals(Programme.partner_id, "partner_id", joins=1),
+        "status": equals(Project.status),
+        "area": Filter(_has_area, lambda area: [area]),
+    },
+    values=metrics.as_of_today,
+)
+"""Projects, through programme -> partner; progress, expected_progress and schedule as of
+today in the same statement."""
 
 
 async def get_project(session: AsyncSession, actor: Actor, project_id: int) -> ProjectRead:
-    """``read_project`` as a ``ProjectRead`` (what the writes answer with)."""
-    return ProjectRead.model_validate(await read_project(session, actor, project_id))
+    """The project as a ``ProjectRead`` (what the writes answer with)."""
+    return ProjectRead.model_validate(await listing.read_row(session, LISTING, actor, project_id))
 
 
 async def _lock_project(
@@ -224,7 +135,7 @@ async def _lock_programme(
     looked up for a project already visible (so it exists).
     """
     stmt = (
-        readable_programmes(actor)
+        scope.visible_programmes(actor)
         .where(Programme.id == programme_id)
         .with_for_update(read=True, of=Programme)
         .execution_options(populate_existing=True)
@@ -236,21 +147,6 @@ async def _lock_programme(
         name = field or "programme_id"
         raise Invalid(("body", name), f"{name} {programme_id} does not exist")
     return programme
-
-
-def _may_write(actor: Actor, programme: Programme) -> None:
-    """A liaison may not change projects of a completed or cancelled programme (403)."""
-    if actor.role is Role.liaison and programme.status in CLOSED_PROGRAMME:
-        raise Forbidden(
-            f"programme {programme.code} is {programme.status}: "
-            "a liaison may no longer change its projects"
-        )
-
-
-def forbid_viewer(actor: Actor) -> None:
-    """Viewers are read-only: 403 before anything is looked up."""
-    if actor.role is Role.viewer:
-        raise Forbidden("a viewer may not change projects")
 
 
 def _check_period(starts_on: date, ends_on: date, programme: Programme) -> None:
@@ -267,15 +163,8 @@ def _check_period(starts_on: date, ends_on: date, programme: Programme) -> None:
 
 
 def _raise(errors: list[tuple[str, str]]) -> None:
-    if not errors:
-        return
-    field, msg = errors[0]
-    error = Invalid(("body", field), msg)
-    for field, msg in errors[1:]:
-        assert error.errors is not None
-        error.errors.append({"loc": ["body", field], "msg": msg})
-    error.detail = "; ".join(f"body.{field}: {msg}" for field, msg in errors)
-    raise error
+    if errors:
+        raise invalid_fields(errors)
 
 
 async def _check_milestones_fit(
@@ -314,15 +203,12 @@ async def _check_pillar(session: AsyncSession, pillar_id: int) -> None:
 
 
 async def create_project(session: AsyncSession, actor: Actor, data: ProjectCreate) -> ProjectRead:
-    forbid_viewer(actor)
+    workflow.forbid_viewer(actor, "projects")
     programme = await _lock_programme(session, actor, data.programme_id, field="programme_id")
-    _may_write(actor, programme)
+    workflow.check_may_change_inside(actor, programme, "projects")
     await _check_pillar(session, data.pillar_id)
     _check_period(data.starts_on, data.ends_on, programme)
-    project = Project(**plain_values(data.model_dump()))
-    session.add(project)
-    await session.flush()
-    audit.created(session, actor, project)
+    project = await insert_audited(session, actor, Project(**plain_values(data.model_dump())))
     return await get_project(session, actor, project.id)
 
 
@@ -334,17 +220,17 @@ async def update_project(
     *,
     if_match: str | None,
 ) -> ProjectRead:
-    forbid_viewer(actor)
+    workflow.forbid_viewer(actor, "projects")
     project = await _lock_project(session, actor, project_id)
     check_if_match(if_match, project.version)
     values = plain_values(patch_values(patch, nullable=NULLABLE))
     programme = await _lock_programme(session, actor, project.programme_id, field=None)
-    _may_write(actor, programme)
+    workflow.check_may_change_inside(actor, programme, "projects")
     target = programme
     new_programme_id = values.get("programme_id", project.programme_id)
     if new_programme_id != project.programme_id:
         target = await _lock_programme(session, actor, new_programme_id, field="programme_id")
-        _may_write(actor, target)
+        workflow.check_may_change_inside(actor, target, "projects")
     if "pillar_id" in values and values["pillar_id"] != project.pillar_id:
         await _check_pillar(session, values["pillar_id"])
     starts_on: date = values.get("starts_on", project.starts_on)
@@ -353,10 +239,7 @@ async def update_project(
         _check_period(starts_on, ends_on, target)
     if starts_on > project.starts_on or ends_on < project.ends_on:
         await _check_milestones_fit(session, project.id, starts_on, ends_on)
-    before = audit.snapshot(project)
-    apply(project, values)
-    await session.flush()
-    audit.updated(session, actor, project, before)
+    await update_audited(session, actor, project, values)
     return await get_project(session, actor, project.id)
 
 
@@ -364,11 +247,9 @@ async def delete_project(
     session: AsyncSession, actor: Actor, project_id: int, *, if_match: str | None
 ) -> None:
     """409 while the project has milestones (the foreign key is ON DELETE RESTRICT)."""
-    forbid_viewer(actor)
+    workflow.forbid_viewer(actor, "projects")
     project = await _lock_project(session, actor, project_id, for_delete=True)
     check_if_match(if_match, project.version)
     programme = await _lock_programme(session, actor, project.programme_id, field=None)
-    _may_write(actor, programme)
-    before = audit.snapshot(project)
-    await delete_row(session, project)
-    audit.deleted(session, actor, project, before)
+    workflow.check_may_change_inside(actor, programme, "projects")
+    await delete_audited(session, actor, project)

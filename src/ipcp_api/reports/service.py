@@ -58,13 +58,16 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Executable
 
+from ipcp_api.auth import scope
 from ipcp_api.auth.actor import Actor
-from ipcp_api.common import metrics
+from ipcp_api.common import listing, metrics
 from ipcp_api.common.http import in_id_range
 from ipcp_api.common.pagination import rows_as_dicts
 from ipcp_api.enums import ProgrammeStatus
 from ipcp_api.errors import NotFound
 from ipcp_api.models import FrameworkMembership, Milestone, Partner, Pillar, Programme, Project
+from ipcp_api.partners import service as partners
+from ipcp_api.programmes import service as programmes
 
 UPCOMING_DAYS = 30
 Report = dict[str, Any]
@@ -234,15 +237,12 @@ def _split(rows: Iterable[Any], levels: Sequence[int]) -> list[list[Any]]:
 
 def _in_scope(scoped: bool, partner_id: Any) -> ColumnElement[bool]:
     """The caller's partner only (``:scope``), or every row."""
-    return partner_id == bindparam("scope") if scoped else true()
+    return scope.bound(partner_id) if scoped else true()
 
 
 def report_values(actor: Actor, as_of: date, **ids: Any) -> dict[str, Any]:
     """The values of the bind parameters: the ids, ``as_of`` and the caller's scope."""
-    values = {"as_of_days": (as_of - _EPOCH).days, **ids}
-    if actor.partner_scope is not None:
-        values["scope"] = actor.partner_scope
-    return values
+    return {"as_of_days": (as_of - _EPOCH).days, **ids, **scope.values(actor)}
 
 
 # --- programme report --------------------------------------------------------------------------
@@ -262,7 +262,8 @@ def programme_statements(scoped: bool) -> tuple[Executable, Executable, Executab
 def _programme_header_statement(scoped: bool) -> Executable:
     """The programme and its partner, scoped to the caller (no row: 404)."""
     return (
-        select(
+        listing.visible(programmes.LISTING, scoped)
+        .add_columns(
             Programme.id,
             Programme.code,
             Programme.title,
@@ -274,7 +275,7 @@ def _programme_header_statement(scoped: bool) -> Executable:
             Partner.name.label("partner_name"),
         )
         .join(Partner, Partner.id == Programme.partner_id)
-        .where(Programme.id == bindparam("programme_id"), _in_scope(scoped, Programme.partner_id))
+        .where(Programme.id == bindparam("programme_id"))
     )
 
 
@@ -382,7 +383,7 @@ async def programme_report(
 ) -> Report:
     if not in_id_range(programme_id):
         raise NotFound(f"programme {programme_id} does not exist")
-    header, figures, lists = programme_statements(actor.partner_scope is not None)
+    header, figures, lists = programme_statements(scope.is_scoped(actor))
     values = report_values(actor, as_of, programme_id=programme_id)
     headers = await rows_as_dicts(session, header, values)
     if not headers:
@@ -399,8 +400,10 @@ async def programme_report(
 def partner_statements(scoped: bool) -> tuple[Executable, Executable]:
     """The partner report's statements: header, figures. Values:
     ``report_values(actor, as_of, partner_id=...)``."""
-    header = select(Partner.id, Partner.code, Partner.name).where(
-        Partner.id == bindparam("partner_id"), _in_scope(scoped, Partner.id)
+    header = (
+        listing.visible(partners.LISTING, scoped)
+        .add_columns(Partner.id, Partner.code, Partner.name)
+        .where(Partner.id == bindparam("partner_id"))
     )
     programmes = (
         select(Programme.id, Programme.code, Programme.title, Programme.status, Programme.starts_on)
@@ -459,7 +462,7 @@ async def partner_report(
 ) -> Report:
     if not in_id_range(partner_id):
         raise NotFound(f"partner {partner_id} does not exist")
-    header, figures = partner_statements(actor.partner_scope is not None)
+    header, figures = partner_statements(scope.is_scoped(actor))
     values = report_values(actor, as_of, partner_id=partner_id)
     partners = await rows_as_dicts(session, header, values)
     if not partners:
@@ -580,9 +583,7 @@ async def portfolio_report(
     framework_id: int | None = None,
     status: ProgrammeStatus | None = None,
 ) -> Report:
-    stmt = portfolio_statement(
-        actor.partner_scope is not None, framework_id is not None, status is not None
-    )
+    stmt = portfolio_statement(scope.is_scoped(actor), framework_id is not None, status is not None)
     values = report_values(actor, as_of)
     if framework_id is not None:
         values["framework_id"] = framework_id

@@ -5,10 +5,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 
 from ipcp_api.auth.dependencies import AdminActor, CurrentActor
-from ipcp_api.common.http import etag, not_modified
+from ipcp_api.common import listing
+from ipcp_api.common.http import etag
 from ipcp_api.common.idempotency import ApiRoute
-from ipcp_api.common.pagination import link_next
-from ipcp_api.common.params import IfMatch, IfNoneMatch, PageParams, ResourceId, Search, sort_query
+from ipcp_api.common.listing import page_response, row_response, sort_query
+from ipcp_api.common.params import IfMatch, IfNoneMatch, PageParams, ResourceId, Search
 from ipcp_api.common.responses import CREATE, DELETE, LIST, READ, UPDATE, errors
 from ipcp_api.common.types import MAX_BIGINT
 from ipcp_api.db.session import SessionDep
@@ -31,7 +32,6 @@ ADMIN_ONLY = "Admin only."
 )
 async def list_users(
     request: Request,
-    response: Response,
     session: SessionDep,
     actor: AdminActor,
     page: PageParams,
@@ -41,20 +41,17 @@ async def list_users(
         int | None, Query(ge=1, le=MAX_BIGINT, description="Only users bound to this partner.")
     ] = None,
     active: Annotated[bool | None, Query(description="Only active (or inactive) users.")] = None,
-    sort: Annotated[str | None, sort_query("username, role", "username")] = None,
-) -> UserPage:
-    result = await service.list_users(
+    sort: Annotated[str | None, sort_query(service.LISTING)] = None,
+) -> Response:
+    result = await listing.list_rows(
         session,
+        service.LISTING,
         actor,
-        q=q,
-        role=role,
-        partner_id=partner_id,
-        active=active,
+        page,
         sort=sort,
-        params=page,
+        filters={"q": q, "role": role, "partner_id": partner_id, "active": active},
     )
-    link_next(request, response, result.next_cursor)
-    return result
+    return page_response(request, result)
 
 
 # Declared before "/{user_id}" so that "me" is not read as an id: GET only, any other
@@ -77,14 +74,10 @@ router.add_api_route(
 async def get_me(
     session: SessionDep,
     actor: CurrentActor,
-    response: Response,
     if_none_match: IfNoneMatch = None,
-) -> UserRead | Response:
-    user = await service.get_me(session, actor)
-    if (cached := not_modified(if_none_match, user.version)) is not None:
-        return cached
-    response.headers["ETag"] = etag(user.version)
-    return UserRead.model_validate(user)
+) -> Response:
+    row = await listing.read_row(session, service.LISTING, actor, actor.user_id)
+    return row_response(row, if_none_match)
 
 
 @router.get(
@@ -98,14 +91,11 @@ async def get_user(
     session: SessionDep,
     actor: AdminActor,
     user_id: ResourceId,
-    response: Response,
     if_none_match: IfNoneMatch = None,
-) -> UserRead | Response:
-    user = await service.get_user(session, actor, user_id)
-    if (cached := not_modified(if_none_match, user.version)) is not None:
-        return cached
-    response.headers["ETag"] = etag(user.version)
-    return UserRead.model_validate(user)
+) -> Response:
+    return row_response(
+        await listing.read_row(session, service.LISTING, actor, user_id), if_none_match
+    )
 
 
 @router.post(

@@ -8,6 +8,7 @@ argon2 hashes; the audit trail records a password as ``"(hidden)"``, never a val
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -17,26 +18,35 @@ from starlette.concurrency import run_in_threadpool
 from ipcp_api.audit import service as audit
 from ipcp_api.auth.actor import Actor
 from ipcp_api.auth.security import hash_password
-from ipcp_api.common.crud import (
-    apply,
-    check_exists,
-    delete_row,
-    one_or_404,
-    patch_values,
-    text_search,
-)
+from ipcp_api.common import listing
+from ipcp_api.common.crud import apply, check_exists, delete_row, one_or_404, patch_values
 from ipcp_api.common.http import check_if_match
-from ipcp_api.common.pagination import ListParams, SortField, fetch_read_page, parse_sort
-from ipcp_api.common.schemas import Page
+from ipcp_api.common.listing import equals, search
 from ipcp_api.enums import AuditAction, Role
 from ipcp_api.errors import Conflict, Invalid
 from ipcp_api.models import Partner, User
 from ipcp_api.users.schemas import UserCreate, UserPatch, UserRead
 
-SORT_FIELDS = {
-    "username": SortField(User.username, User.id),
-    "role": SortField(User.role, User.id),
-}
+
+class UserSort(StrEnum):
+    username = "username"
+    role = "role"
+
+
+LISTING = listing.Spec(
+    name="user",
+    model=User,
+    read=UserRead,
+    sort=UserSort,
+    default_sort="username",
+    filters={
+        "q": search(User.username),
+        "role": equals(User.role),
+        "partner_id": equals(User.partner_id),
+        "active": equals(User.active),
+    },
+)
+"""Every user: only admins reach the collection (``me`` reads the caller's own row)."""
 NULLABLE = ("partner_id",)
 PASSWORD = "password"
 
@@ -76,32 +86,6 @@ def created_snapshot(user: User) -> dict[str, Any]:
     return audit.snapshot(user) | {PASSWORD: audit.HIDDEN}
 
 
-async def list_users(
-    session: AsyncSession,
-    actor: Actor,
-    *,
-    q: str | None,
-    role: Role | None,
-    partner_id: int | None,
-    active: bool | None,
-    sort: str | None,
-    params: ListParams,
-) -> Page[UserRead]:
-    stmt = readable(actor)
-    search = text_search((User.username,), q)
-    if search is not None:
-        stmt = stmt.where(search)
-    if role is not None:
-        stmt = stmt.where(User.role == role.value)
-    if partner_id is not None:
-        stmt = stmt.where(User.partner_id == partner_id)
-    if active is not None:
-        stmt = stmt.where(User.active.is_(active))
-    return await fetch_read_page(
-        session, stmt, parse_sort(sort, SORT_FIELDS, "username"), params, UserRead
-    )
-
-
 async def get_user(
     session: AsyncSession, actor: Actor, user_id: int, *, for_update: bool = False
 ) -> User:
@@ -110,11 +94,6 @@ async def get_user(
         stmt = stmt.with_for_update()
     user: User = await one_or_404(session, stmt, "user", user_id)
     return user
-
-
-async def get_me(session: AsyncSession, actor: Actor) -> User:
-    """The caller's own account."""
-    return await get_user(session, actor, actor.user_id)
 
 
 async def create_user(session: AsyncSession, actor: Actor, data: UserCreate) -> User:

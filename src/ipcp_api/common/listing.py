@@ -1,0 +1,341 @@
+"""One read path: a small declarative ``Spec`` per resource, one engine for every list and
+every detail read.
+
+A spec says what a resource's reads are made of:
+
+- its **columns**, in the field order of its ``XRead`` schema (computed ones such as a
+  project's progress or a milestone's ``overdue`` included), so rows come back JSON-ready in
+  the order the document shows;
+- how a row **reaches the partner scope** (``joins`` then ``scope_via``, a column holding
+  ``programmes.partner_id`` or ``partners.id``), or that it has none (reference data, and the
+  admin/staff collections whose routers refuse everybody else);
+- its **filters**, as named predicates over bind parameters;
+- its **sort**: a ``StrEnum`` that is the one source of the ``sort`` query parameter (its
+  document and its 422) and of the ORDER BY.
+
+The engine builds the Core statement of each *shape* (scope or not, which filters, sort,
+cursor or not) once and caches it; every value is a bind parameter, so per request SQLAlchemy
+finds the compiled SQL in its cache, builds nothing and makes no ORM object. A page and its
+total come back in one statement (``page_with_total``), keyset-paged with the signed cursors
+of ``common/pagination.py``. Writes keep the ORM.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Annotated, Any
+
+from fastapi import Query, Request, Response
+from pydantic import BaseModel
+from sqlalchemy import ColumnElement, Date, Select, bindparam, not_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ipcp_api.auth import scope
+from ipcp_api.auth.actor import Actor
+from ipcp_api.common.crud import escape_like
+from ipcp_api.common.http import etag, in_id_range, json_response, not_modified
+from ipcp_api.common.pagination import (
+    CursorShape,
+    ListParams,
+    SortField,
+    count_statement,
+    cursor_values,
+    fetch_page_rows,
+    keyset_page,
+    page_with_total,
+    parse_sort,
+    rows_as_dicts,
+)
+from ipcp_api.common.types import MAX_BIGINT
+from ipcp_api.errors import NotFound
+
+Row = dict[str, Any]
+"""A row as JSON-ready data, its keys in the ``XRead`` field order."""
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+@dataclass(frozen=True)
+class Filter:
+    """A named predicate over the bind parameter of the same name.
+
+    ``value`` turns the request's value into the bind value; ``joins`` is how many of the
+    spec's ``joins`` it needs. A ``flag`` takes no bind value: ``true`` keeps the rows the
+    predicate holds for, ``false`` the others (``overdue``).
+    """
+
+    where: Callable[[], ColumnElement[bool]]
+    value: Callable[[Any], Any] | None = _same
+    joins: int = 0
+    flag: bool = False
+
+
+def flag(where: Callable[[], ColumnElement[bool]]) -> Filter:
+    """A boolean filter: ``true`` keeps the rows ``where`` holds for, ``false`` the others."""
+    return Filter(where, None, flag=True)
+
+
+def equals(column: Any, name: str | None = None, *, joins: int = 0) -> Filter:
+    """``column = :name`` (an enum's bind value is its string)."""
+    key = name or column.key
+
+    def where() -> ColumnElement[bool]:
+        condition: ColumnElement[bool] = column == bindparam(key)
+        return condition
+
+    return Filter(where, _plain, joins=joins)
+
+
+def search(*columns: Any, name: str = "q") -> Filter:
+    """``q``: a case-insensitive substring of any of ``columns`` (``%`` and ``_`` literal)."""
+
+    def where() -> ColumnElement[bool]:
+        pattern: Any = bindparam(name)
+        return or_(*(column.ilike(pattern, escape="\\") for column in columns))
+
+    return Filter(where, lambda q: f"%{escape_like(q)}%")
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, StrEnum) else value
+
+
+@dataclass(frozen=True)
+class Join:
+    target: Any
+    on: Callable[[], ColumnElement[bool]]
+
+
+@dataclass(frozen=True, eq=False)
+class Spec:
+    """The reads of one resource (see the module's docstring)."""
+
+    name: str
+    """For messages: ``project 7 does not exist``."""
+    model: Any
+    read: type[BaseModel]
+    sort: type[StrEnum]
+    default_sort: str
+    """A sort token: ``code``, or ``-id`` for newest first."""
+    computed: Mapping[str, Callable[[], ColumnElement[Any]]] = field(default_factory=dict)
+    """Columns of ``read`` that are not the model's, as expressions in the same SELECT."""
+    extend: Callable[[Select[Any]], Select[Any]] | None = None
+    """Adds the last columns of ``read`` with a join of their own (a LATERAL aggregate):
+    applied to the page and the detail read, never to the total."""
+    joins: tuple[Join, ...] = ()
+    always_joins: int = 0
+    """How many of ``joins`` every statement needs (a computed column reads them)."""
+    scope_via: Any = None
+    """The column (after all ``joins``) holding the row's partner id; None: no partner scope."""
+    filters: Mapping[str, Filter] = field(default_factory=dict)
+    sort_columns: Mapping[str, Any] = field(default_factory=dict)
+    """``sort`` member -> column, where it is not the model's column of the same name; ties
+    break on the model's ``id``."""
+    values: Callable[[], Mapping[str, Any]] | None = None
+    """Bind values every statement takes (``as_of`` today)."""
+
+    def __post_init__(self) -> None:
+        names = {str(member) for member in self.sort}
+        if not set(self.sort_columns) <= names:
+            raise ValueError(f"{self.name}: sort {sorted(names)} lacks {sorted(self.sort_columns)}")
+        for name in names - set(self.sort_columns):
+            if getattr(self.model, name, None) is None:
+                raise ValueError(f"{self.name}: sort {name!r} is no column of {self.model}")
+        if self.default_sort.removeprefix("-") not in names:
+            raise ValueError(f"{self.name}: default sort {self.default_sort!r} is not a member")
+
+    @functools.cached_property
+    def sort_fields(self) -> dict[str, SortField]:
+        """The ORDER BY of each ``sort`` member (the model's column of that name by default)."""
+        fields = {}
+        for member in self.sort:
+            name = str(member)
+            column = self.sort_columns.get(name, getattr(self.model, name, None))
+            expression = getattr(column, "expression", column)
+            fields[name] = SortField(
+                column,
+                self.model.id,
+                nullable=bool(getattr(expression, "nullable", False)),
+                is_date=isinstance(expression.type, Date),
+            )
+        return fields
+
+    @functools.cached_property
+    def columns(self) -> tuple[ColumnElement[Any], ...]:
+        """The SELECT list: the ``read`` fields up to those ``extend`` adds, labelled."""
+        out: list[ColumnElement[Any]] = []
+        for name in self.read.model_fields:
+            if name in self.computed:
+                out.append(self.computed[name]().label(name))
+            else:
+                attribute = getattr(self.model, name, None)
+                if attribute is None or not hasattr(attribute, "expression"):
+                    break  # the rest comes from ``extend``
+                out.append(attribute.expression.label(name))
+        return tuple(out)
+
+
+# --- statements ---------------------------------------------------------------------------------
+
+
+def visible(spec: Spec, scoped: bool, *, joins: int = 0) -> Select[Any]:
+    """The rows of ``spec`` the caller may see, with no columns yet (``add_columns``):
+    ``scoped`` narrows them to the ``:scope`` partner (``scope.values(actor)``)."""
+    needed = len(spec.joins) if scoped and spec.scope_via is not None else 0
+    stmt: Select[Any] = select().select_from(spec.model)
+    for join in spec.joins[: max(needed, joins, spec.always_joins)]:
+        stmt = stmt.join(join.target, join.on())
+    if scoped and spec.scope_via is not None:
+        stmt = stmt.where(scope.bound(spec.scope_via))
+    return stmt
+
+
+_NOT = "!"
+"""The shape of a flag filter given as ``false``: ``!overdue``."""
+
+
+def _predicate(spec: Spec, name: str) -> ColumnElement[bool]:
+    if name.startswith(_NOT):
+        return not_(spec.filters[name.removeprefix(_NOT)].where())
+    return spec.filters[name].where()
+
+
+def _rows(spec: Spec, scoped: bool, filters: tuple[str, ...]) -> Select[Any]:
+    joins = max((spec.filters[name.removeprefix(_NOT)].joins for name in filters), default=0)
+    stmt = visible(spec, scoped, joins=joins).add_columns(*spec.columns)
+    if filters:
+        stmt = stmt.where(*(_predicate(spec, name) for name in filters))
+    return stmt
+
+
+def _extended(spec: Spec, stmt: Select[Any]) -> Select[Any]:
+    return spec.extend(stmt) if spec.extend is not None else stmt
+
+
+@functools.lru_cache(maxsize=1024)
+def list_statement(
+    spec: Spec, scoped: bool, filters: tuple[str, ...], sort: str, cursor: CursorShape
+) -> Select[Any]:
+    """The page and its total (``page_with_total``) of one shape of a list."""
+    base = _rows(spec, scoped, filters)
+    order = parse_sort(sort, spec.sort_fields, spec.default_sort)
+    page = keyset_page(_extended(spec, base), order, cursor)
+    return page_with_total(page, count_statement(base.with_only_columns(spec.model.id)), order)
+
+
+@functools.lru_cache(maxsize=64)
+def one_statement(spec: Spec, scoped: bool) -> Select[Any]:
+    """One row by ``:id``."""
+    return _extended(spec, _rows(spec, scoped, ())).where(spec.model.id == bindparam("id"))
+
+
+# --- running them -------------------------------------------------------------------------------
+
+
+def _values(spec: Spec, actor: Actor) -> dict[str, Any]:
+    values = dict(spec.values()) if spec.values is not None else {}
+    values.update(scope.values(actor))
+    return values
+
+
+async def list_rows(
+    session: AsyncSession,
+    spec: Spec,
+    actor: Actor,
+    params: ListParams,
+    *,
+    sort: str | None = None,
+    filters: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A page of ``spec.read`` rows as JSON-ready data shaped like ``Page``, in one statement.
+
+    ``filters``: name -> the request's value; ``None`` (or an empty ``q``) leaves it out."""
+    order = parse_sort(sort, spec.sort_fields, spec.default_sort)
+    shape, values = cursor_values(order, params)
+    values.update(_values(spec, actor))
+    present = []
+    for name, given in (filters or {}).items():
+        if given is None or given == "":
+            continue
+        kind = spec.filters[name]
+        if kind.flag:
+            present.append(name if given else _NOT + name)
+        else:
+            present.append(name)
+        if kind.value is not None:
+            values[name] = kind.value(given)
+    stmt = list_statement(spec, scope.is_scoped(actor), tuple(present), order.token, shape)
+    return await fetch_page_rows(session, stmt, order, params, values)
+
+
+async def read_row(session: AsyncSession, spec: Spec, actor: Actor, ident: int) -> Row:
+    """One row of ``spec.read`` as JSON-ready data, in one statement; 404 when not visible."""
+    rows: list[Row] = []
+    if in_id_range(ident):
+        stmt = one_statement(spec, scope.is_scoped(actor))
+        rows = await rows_as_dicts(session, stmt, {**_values(spec, actor), "id": ident})
+    if not rows:
+        raise NotFound(f"{spec.name} {ident} does not exist")
+    return rows[0]
+
+
+# --- the router's side --------------------------------------------------------------------------
+
+
+def sort_names(spec: Spec) -> Iterable[str]:
+    return (str(member) for member in spec.sort)
+
+
+def sort_query(spec: Spec) -> Any:
+    """The ``sort`` query parameter of a list, documented from ``spec.sort``."""
+    names = list(sort_names(spec))
+    return Query(
+        description=(
+            f"Sort field ({', '.join(names)}); prefix `-` for descending. "
+            f"Default `{spec.default_sort}`."
+        ),
+        max_length=64,
+        json_schema_extra={"enum": [f"{sign}{name}" for name in names for sign in ("", "-")]},
+    )
+
+
+def next_link(request: Request, next_cursor: str | None) -> dict[str, str]:
+    """The ``Link`` header to the next page, as a relative reference (path and query only:
+    nothing from the ``Host`` header is reflected)."""
+    if next_cursor is None:
+        return {}
+    url = request.url.include_query_params(cursor=next_cursor)
+    return {"Link": f'<{url.path}?{url.query}>; rel="next"'}
+
+
+def filter_id(description: str) -> Any:
+    """An id filter: a positive integer in the database's range (else 422)."""
+    return Query(ge=1, le=MAX_BIGINT, description=description)
+
+
+CodeFilter = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=64,
+        description="Only the resources with exactly this `code` (case-sensitive).",
+    ),
+]
+
+
+def page_response(request: Request, page: dict[str, Any]) -> Response:
+    """A list's page (``list_rows``) written once, with its ``Link`` to the next page."""
+    return json_response(page, headers=next_link(request, page["next_cursor"]))
+
+
+def row_response(row: Row, if_none_match: str | None) -> Response:
+    """A detail read (``read_row``): ``304`` when ``If-None-Match`` matches, else the row with
+    its ``ETag``."""
+    if (cached := not_modified(if_none_match, row["version"])) is not None:
+        return cached
+    return json_response(row, headers={"ETag": etag(row["version"])})
