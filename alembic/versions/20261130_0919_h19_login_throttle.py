@@ -1,7 +1,7 @@
 """Login throttle shared by every worker and replica (helper 19)
 
 Revision ID: h19a1b2c3d4e
-Revises: cab33c716aee
+Revises: h14c0ffee001
 Create Date: 2026-11-30 09:19:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "h19a1b2c3d4e"
-down_revision: str | None = "cab33c716aee"
+down_revision: str | None = "h14c0ffee001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -115,6 +115,14 @@ class Settings(BaseSettings):
     password_concurrency: Annotated[int, Field(ge=1, le=64)] = 2
     # Every this many new Idempotency-Keys, a process deletes a batch older than 7 days.
     idempotency_purge_every: Annotated[int, Field(ge=1, le=1_000_000)] = 100
+    # The HTTP server's limits (server.py): seconds for a request head to arrive, for its body
+    # after the head, between requests on a kept-alive connection; connections per worker.
+    http_head_timeout: Annotated[float, Field(gt=0, le=600)] = 10.0
+    http_body_timeout: Annotated[float, Field(gt=0, le=3600)] = 30.0
+    http_keepalive_timeout: Annotated[int, Field(ge=1, le=600)] = 5
+    http_max_connections: Annotated[int, Field(ge=1, le=100_000)] = 1000
+    # When set, GET /metrics needs "Authorization: Bearer <this>".
+    metrics_token: str | None = None
 
     @field_validator("database_url", "database_read_url")
     @classmethod
@@ -122,6 +130,11 @@ class Settings(BaseSettings):
         if value is None or value == "":
             return None
         return normalise_database_url(value)
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _empty_is_unset(cls, value: str | None) -> str | None:
+        return value or None
 
     @field_validator("log_level", mode="before")
     @classmethod

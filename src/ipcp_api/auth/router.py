@@ -66,6 +66,11 @@ async def token(
         raise Unauthorized("wrong username or password")
     expires_in = state.settings.token_expire_minutes * 60
     return TokenRead(
-        access_token=create_token(state.secret_key, user_id=user.id, expires_in=expires_in),
+        access_token=create_token(
+            state.secret_key,
+            user_id=user.id,
+            expires_in=expires_in,
+            token_version=user.token_version,
+        ),
         expires_in=expires_in,
     )

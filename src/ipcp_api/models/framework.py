@@ -5,12 +5,13 @@ from datetime import date
 from sqlalchemy import CheckConstraint, Date, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ipcp_api.db.base import Resource
+from ipcp_api.db.base import Resource, finite_date
 
 
 class Framework(Resource):
     __tablename__ = "frameworks"
     __table_args__ = (
+        finite_date("launched_on"),
         CheckConstraint("code ~ '^[A-Z0-9-]{2,16}$'", name="code"),
         CheckConstraint("char_length(name) BETWEEN 1 AND 200", name="name"),
         CheckConstraint("char_length(description) <= 5000", name="description"),

@@ -15,13 +15,15 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ipcp_api.db.base import Resource
+from ipcp_api.db.base import Resource, finite_date
 from ipcp_api.enums import ProjectStatus, sql_in
 
 
 class Project(Resource):
     __tablename__ = "projects"
     __table_args__ = (
+        finite_date("starts_on"),
+        finite_date("ends_on"),
         CheckConstraint("char_length(code) BETWEEN 1 AND 32", name="code"),
         CheckConstraint("char_length(title) BETWEEN 1 AND 300", name="title"),
         CheckConstraint("char_length(description) <= 20000", name="description"),
