@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,6 +12,7 @@ from ipcp_api import __version__
 from ipcp_api.api import include_api
 from ipcp_api.auth.security import PasswordChecker, TokenVerifier, resolve_secret_keys
 from ipcp_api.auth.throttle import LoginThrottle
+from ipcp_api.common.pagination import cursor_key
 from ipcp_api.config import Settings, get_settings
 from ipcp_api.db.replica import StandbyReads
 from ipcp_api.db.session import bind_database, make_engine
@@ -81,8 +81,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     keys = resolve_secret_keys(settings)  # newest first: sign with the first, accept any
     app.state.secret_key = keys[0]
     app.state.tokens = TokenVerifier(keys)
-    cursor_keys = [hashlib.sha256(b"cursor:" + key.encode()).digest() for key in keys]
-    app.state.cursor_key, app.state.old_cursor_keys = cursor_keys[0], tuple(cursor_keys[1:])
+    app.state.cursor_key = cursor_key(keys[0])
+    app.state.old_cursor_keys = tuple(cursor_key(key) for key in keys[1:])
     app.state.login_throttle = LoginThrottle.from_settings(settings)
     app.state.password_checker = PasswordChecker(settings.password_concurrency)
     app.state.report_slots = ReportSlots(settings.report_concurrency)

@@ -137,17 +137,6 @@ async def test_arabic_name_round_trips_and_q_finds_it(client: httpx.AsyncClient,
     assert (await client.get(URL, params={"q": "%"})).json()["total"] == 0
 
 
-async def test_if_none_match_gives_304(client: httpx.AsyncClient, factory) -> None:
-    partner = await factory.partner()
-    response = await client.get(f"{URL}/{partner.id}", headers={"If-None-Match": '"1"'})
-    assert response.status_code == 304
-    assert response.headers["etag"] == '"1"'
-    assert response.content == b""
-    assert (
-        await client.get(f"{URL}/{partner.id}", headers={"If-None-Match": '"2"'})
-    ).status_code == 200
-
-
 async def test_ids(client: httpx.AsyncClient) -> None:
     assert (await client.get(f"{URL}/999999")).status_code == 404
     assert (await client.get(f"{URL}/99999999999999999999999")).status_code == 404

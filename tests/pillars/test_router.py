@@ -96,14 +96,6 @@ async def test_create_get_list(client: httpx.AsyncClient, session) -> None:
     assert event.changes == {k: [None, v] for k, v in body.items()}
 
 
-async def test_if_none_match_gives_304(client: httpx.AsyncClient, factory) -> None:
-    pillar = await factory.pillar(1)
-    response = await client.get(f"{URL}/{pillar.id}", headers={"If-None-Match": '"1"'})
-    assert response.status_code == 304
-    assert response.headers["etag"] == '"1"'
-    assert response.content == b""
-
-
 async def test_ids(client: httpx.AsyncClient) -> None:
     assert (await client.get(f"{URL}/999999")).status_code == 404
     assert (await client.get(f"{URL}/99999999999999999999999")).status_code == 404
@@ -211,24 +203,6 @@ async def test_patch_is_a_merge_patch(client: httpx.AsyncClient, session) -> Non
         {"description": ["d", None]},
         {"name": ["Extra 0", "Moved"], "position": [10, 2]},
     ]
-
-
-async def test_delete(client: httpx.AsyncClient, session) -> None:
-    [pillar] = await _create(session, 1)
-    url = f"{URL}/{pillar.id}"
-    assert (await client.delete(url, headers={"If-Match": '"7"'})).status_code == 412
-    assert (await client.delete(url, headers={"If-Match": '"1"'})).status_code == 204
-    assert (await client.get(url)).status_code == 404
-    assert (await client.delete(url)).status_code == 404
-    assert (await client.get(URL)).json()["total"] == 3
-    [event] = await _events(session, pillar.id)
-    assert event.action == "delete"
-    assert event.changes == {
-        "code": ["extra-0", None],
-        "name": ["Extra 0", None],
-        "description": [None, None],
-        "position": [10, None],
-    }
 
 
 async def test_delete_pillar_used_by_projects_is_409(

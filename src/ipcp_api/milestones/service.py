@@ -17,7 +17,6 @@ from ipcp_api.common.crud import (
     insert_audited,
     one_or_404,
     patch_values,
-    plain_values,
     update_audited,
 )
 from ipcp_api.common.http import check_if_match, in_id_range
@@ -134,7 +133,7 @@ def _check(
     project: Project,
     *,
     due_on: date,
-    state: str,
+    state: MilestoneState,
     completed_on: date | None,
 ) -> None:
     """The rules on the merged milestone; every broken one is named (422)."""
@@ -142,7 +141,7 @@ def _check(
     if not project.starts_on <= due_on <= project.ends_on:
         period = f"{project.starts_on.isoformat()}..{project.ends_on.isoformat()}"
         errors.append(("due_on", f"must lie inside the project's period {period}"))
-    if state == MilestoneState.done.value:
+    if state is MilestoneState.done:
         if completed_on is None:
             errors.append(("completed_on", "is required when state is done"))
         elif completed_on > metrics.today():
@@ -162,7 +161,7 @@ async def create_milestone(
     workflow.forbid_viewer(actor, "milestones")
     project, programme = await _lock_project(session, actor, data.project_id)
     workflow.check_may_change_inside(actor, programme, "milestones")
-    values = plain_values(data.model_dump())
+    values = data.model_dump()
     _check(
         project,
         due_on=values["due_on"],
@@ -184,7 +183,7 @@ async def update_milestone(
     workflow.forbid_viewer(actor, "milestones")
     milestone = await _lock_milestone(session, actor, milestone_id)
     check_if_match(if_match, milestone.version)
-    values = plain_values(patch_values(patch, nullable=NULLABLE))
+    values = patch_values(patch, nullable=NULLABLE)
     project, programme = await _lock_project(session, actor, milestone.project_id)
     workflow.check_may_change_inside(actor, programme, "milestones")
     if values.get("project_id", milestone.project_id) != milestone.project_id:

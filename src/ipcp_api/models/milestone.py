@@ -6,6 +6,7 @@ from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, Int
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ipcp_api.db.base import Resource, finite_date
+from ipcp_api.db.types import StrEnumType
 from ipcp_api.enums import MilestoneState, sql_in
 
 
@@ -32,5 +33,7 @@ class Milestone(Resource):
     title: Mapped[str] = mapped_column(String(300))
     due_on: Mapped[date] = mapped_column(Date)
     weight: Mapped[int] = mapped_column(Integer, server_default="1")
-    state: Mapped[str] = mapped_column(String(16), server_default=MilestoneState.pending.value)
+    state: Mapped[MilestoneState] = mapped_column(
+        StrEnumType(MilestoneState, 16), server_default=MilestoneState.pending.value
+    )
     completed_on: Mapped[date | None] = mapped_column(Date)

@@ -6,6 +6,7 @@ from sqlalchemy import CheckConstraint, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ipcp_api.db.base import Resource
+from ipcp_api.db.types import StrEnumType
 from ipcp_api.enums import PartnerKind, sql_in
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ class Partner(Resource):
     audited_fields = ("code", "kind", "name", "memberships")
 
     code: Mapped[str] = mapped_column(String(16), unique=True)
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[PartnerKind] = mapped_column(StrEnumType(PartnerKind, 16))
     name: Mapped[str] = mapped_column(String(200))
 
     memberships: Mapped[list[FrameworkMembership]] = relationship(

@@ -15,6 +15,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ipcp_api.db.base import Resource, finite_date
+from ipcp_api.db.types import StrEnumType
 from ipcp_api.enums import ProgrammeKind, ProgrammeStatus, sql_in
 
 
@@ -62,9 +63,13 @@ class Programme(Resource):
     )
     code: Mapped[str] = mapped_column(String(32))
     title: Mapped[str] = mapped_column(String(300))
-    kind: Mapped[str] = mapped_column(String(8), server_default=ProgrammeKind.IPCP.value)
+    kind: Mapped[ProgrammeKind] = mapped_column(
+        StrEnumType(ProgrammeKind, 8), server_default=ProgrammeKind.IPCP.value
+    )
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
     description: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), server_default=ProgrammeStatus.draft.value)
+    status: Mapped[ProgrammeStatus] = mapped_column(
+        StrEnumType(ProgrammeStatus, 16), server_default=ProgrammeStatus.draft.value
+    )
     approved_on: Mapped[date | None] = mapped_column(Date)

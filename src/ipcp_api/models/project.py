@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ipcp_api.db.base import Resource, finite_date
+from ipcp_api.db.types import StrEnumType
 from ipcp_api.enums import ProjectStatus, sql_in
 
 
@@ -66,4 +67,6 @@ class Project(Resource):
     areas: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(16), server_default=ProjectStatus.planned.value)
+    status: Mapped[ProjectStatus] = mapped_column(
+        StrEnumType(ProjectStatus, 16), server_default=ProjectStatus.planned.value
+    )

@@ -194,7 +194,7 @@ async def create_partner(session: AsyncSession, actor: Actor, data: PartnerCreat
     await check_memberships(session, items)
     partner = Partner(
         code=data.code,
-        kind=data.kind.value,
+        kind=data.kind,
         name=data.name,
         memberships=[
             FrameworkMembership(**item)
@@ -226,8 +226,6 @@ async def update_partner(
         # Each item is a whole value (the array replaces the old one): an omitted
         # ``joined_on`` or ``note`` is null, not "keep" (``exclude_unset`` would drop it).
         memberships = [m.model_dump() for m in patch.memberships]
-    if "kind" in values:
-        values["kind"] = PartnerKind(values["kind"]).value
     if "code" in values or "kind" in values:
         check_code(
             values.get("code", partner.code),

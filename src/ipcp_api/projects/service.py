@@ -19,7 +19,6 @@ from ipcp_api.common.crud import (
     insert_audited,
     one_or_404,
     patch_values,
-    plain_values,
     update_audited,
 )
 from ipcp_api.common.http import check_if_match, in_id_range
@@ -208,7 +207,7 @@ async def create_project(session: AsyncSession, actor: Actor, data: ProjectCreat
     workflow.check_may_change_inside(actor, programme, "projects")
     await _check_pillar(session, data.pillar_id)
     _check_period(data.starts_on, data.ends_on, programme)
-    project = await insert_audited(session, actor, Project(**plain_values(data.model_dump())))
+    project = await insert_audited(session, actor, Project(**data.model_dump()))
     return await get_project(session, actor, project.id)
 
 
@@ -223,7 +222,7 @@ async def update_project(
     workflow.forbid_viewer(actor, "projects")
     project = await _lock_project(session, actor, project_id)
     check_if_match(if_match, project.version)
-    values = plain_values(patch_values(patch, nullable=NULLABLE))
+    values = patch_values(patch, nullable=NULLABLE)
     programme = await _lock_programme(session, actor, project.programme_id, field=None)
     workflow.check_may_change_inside(actor, programme, "projects")
     target = programme
