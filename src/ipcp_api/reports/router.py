@@ -16,6 +16,8 @@ from ipcp_api.common.metrics import today
 from ipcp_api.common.params import ResourceId
 from ipcp_api.common.responses import LIST, READ, errors
 from ipcp_api.common.types import MAX_BIGINT, IsoDate
+from ipcp_api.db.replica import HEADER as SERVED_BY
+from ipcp_api.db.replica import StandbyReads
 from ipcp_api.db.session import SessionDep
 from ipcp_api.enums import ProgrammeStatus
 from ipcp_api.reports import csv as report_csv
@@ -173,6 +175,17 @@ def _slots(request: Request) -> ReportSlots:
     return slots
 
 
+def _reads(request: Request) -> StandbyReads:
+    reads: StandbyReads = request.app.state.standby_reads
+    return reads
+
+
+def _served(response: Response, served_by: str) -> Response:
+    """``X-Served-By: standby | primary`` (db/replica.py)."""
+    response.headers[SERVED_BY] = served_by
+    return response
+
+
 def _as_of(value: date | None) -> date:
     return value if value is not None else today()
 
@@ -199,11 +212,16 @@ async def programme_report(
     language = _language(request, lang)
     chosen = negotiate(fmt, request.headers.get("accept"), OFFERS)
     async with _slots(request).slot(session):
-        report = await service.programme_report(
-            session, actor, programme_id, as_of=_as_of(as_of), lang=language
+        report, served_by = await _reads(request).run(
+            session,
+            service.programme_report,
+            actor,
+            programme_id,
+            as_of=_as_of(as_of),
+            lang=language,
         )
         stem = f"programme-{report['programme']['code']}-{report['as_of']}"
-        return await _send(session, "programme", chosen, report, stem, language)
+        return _served(await _send(session, "programme", chosen, report, stem, language), served_by)
 
 
 @router.get(
@@ -227,11 +245,11 @@ async def partner_report(
     language = _language(request, lang)
     chosen = negotiate(fmt, request.headers.get("accept"), OFFERS)
     async with _slots(request).slot(session):
-        report = await service.partner_report(
-            session, actor, partner_id, as_of=_as_of(as_of), lang=language
+        report, served_by = await _reads(request).run(
+            session, service.partner_report, actor, partner_id, as_of=_as_of(as_of), lang=language
         )
         stem = f"partner-{report['partner']['code']}-{report['as_of']}"
-        return await _send(session, "partner", chosen, report, stem, language)
+        return _served(await _send(session, "partner", chosen, report, stem, language), served_by)
 
 
 @router.get(
@@ -265,8 +283,9 @@ async def portfolio_report(
     language = _language(request, lang)
     chosen = negotiate(fmt, request.headers.get("accept"), OFFERS)
     async with _slots(request).slot(session):
-        report = await service.portfolio_report(
+        report, served_by = await _reads(request).run(
             session,
+            service.portfolio_report,
             actor,
             as_of=_as_of(as_of),
             framework_id=framework_id,
@@ -274,4 +293,4 @@ async def portfolio_report(
             lang=language,
         )
         stem = f"portfolio-{report['as_of']}"
-        return await _send(session, "portfolio", chosen, report, stem, language)
+        return _served(await _send(session, "portfolio", chosen, report, stem, language), served_by)
