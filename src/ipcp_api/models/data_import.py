@@ -8,6 +8,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ipcp_api.db.base import Resource
+from ipcp_api.db.types import StrEnumType
+from ipcp_api.enums import ImportStatus, sql_in
 
 
 class DataImport(Resource):
@@ -16,7 +18,7 @@ class DataImport(Resource):
 
     __tablename__ = "imports"
     __table_args__ = (
-        CheckConstraint("status IN ('valid', 'invalid', 'committed')", name="status"),
+        CheckConstraint(sql_in("status", ImportStatus), name="status"),
         CheckConstraint("char_length(sha256) = 64", name="sha256"),
         Index(None, "created_at"),
         Index(None, "programme_id"),
@@ -28,7 +30,7 @@ class DataImport(Resource):
     user_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("users.id", ondelete="SET NULL")
     )
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[ImportStatus] = mapped_column(StrEnumType(ImportStatus, 16))
     filename: Mapped[str] = mapped_column(String(255))
     sha256: Mapped[str] = mapped_column(String(64))
     counts: Mapped[dict[str, Any]] = mapped_column(JSONB)
