@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -367,3 +367,70 @@ async def test_expired_imports_are_purged(client, factory, session) -> None:
     assert (await client.get(f"/api/v1/imports/{old['id']}")).status_code == 404
     await upload(client, programme.id, xlsx(*as_rows(project, milestone)))
     assert await session.get(DataImport, old["id"], populate_existing=True) is None
+
+
+async def _demo_rows(session, programme_id: int) -> tuple[list[list[Any]], list[list[Any]]]:
+    from ipcp_api.models import Pillar
+
+    pillars = {row.id: row.code for row in await session.execute(select(Pillar.id, Pillar.code))}
+    projects = (
+        await session.scalars(
+            select(Project).where(Project.programme_id == programme_id).order_by(Project.code)
+        )
+    ).all()
+    codes = {p.id: p.code for p in projects}
+    milestones = (
+        await session.scalars(
+            select(Milestone).where(Milestone.project_id.in_(codes)).order_by(Milestone.id)
+        )
+    ).all()
+
+    def title(obj: Any, lang: str) -> Any:
+        return obj.translations.get(lang, {}).get("title")
+
+    p_rows = [
+        [p.code, pillars[p.pillar_id], p.lang, p.title, title(p, "fr"), title(p, "ar"),
+         p.description, p.lead, ",".join(p.areas), p.starts_on, p.ends_on, p.status.value]
+        for p in projects
+    ]  # fmt: skip
+    m_rows = [
+        [codes[m.project_id], m.ref, m.lang, m.title, title(m, "fr"), title(m, "ar"), m.due_on,
+         m.weight, m.state.value, m.completed_on]
+        for m in milestones
+    ]  # fmt: skip
+    return p_rows, m_rows
+
+
+async def test_demo_round_trip(client, session) -> None:
+    """Done when: the demo programme's projects and milestones import as all unchanged; one
+    date changed gives one update; three bad cells are exactly three errors."""
+    from ipcp_api.demo import loader
+    from ipcp_api.models import Programme
+
+    await loader.load(session)
+    programme = await session.scalar(select(Programme).where(Programme.code == "BHR-IPCP-2016"))
+    assert programme is not None
+    projects, milestones = await _demo_rows(session, programme.id)
+    assert len(projects) >= 3
+    assert len(milestones) >= 10
+    assert any(row[5] for row in projects)  # Arabic titles travel through title_ar
+    same = (await upload(client, programme.id, xlsx(projects, milestones))).json()
+    assert same["status"] == "valid", same["errors"]
+    assert same["counts"]["unchanged"] == len(projects) + len(milestones), same["counts"]
+    assert same["counts"]["create"] == same["counts"]["update"] == 0
+    # one date changed: a project starts a day earlier (still inside the programme's period)
+    row = next(r for r in projects if r[9] > programme.starts_on)
+    row[9] = row[9] - timedelta(days=1)
+    one = (await upload(client, programme.id, xlsx(projects, milestones))).json()
+    assert one["counts"]["update"] == 1, one["counts"]
+    assert [i["key"] for i in one["plan"] if i["action"] == "update"] == [row[0]]
+    # three bad cells, exactly those three errors
+    projects[0][1] = "not-a-pillar"
+    milestones[1][6] = "31/06/2017"
+    milestones[2][7] = 0
+    bad = (await upload(client, programme.id, xlsx(projects, milestones))).json()
+    assert [(e["sheet"], e["row"], e["column"]) for e in bad["errors"]] == [
+        ("projects", 2, "pillar_code"),
+        ("milestones", 3, "due_on"),
+        ("milestones", 4, "weight"),
+    ]
