@@ -134,6 +134,16 @@ async def test_round_trip_unchanged_update_commit(client, factory, session) -> N
     assert await counts(session) == (before[0], before[1] + 1)
     await session.refresh(milestone)
     assert milestone.due_on == date(2016, 10, 1)
+    assert milestone.version == 3  # 1, then 2 when the test set its ref, then the import
+    change = await session.scalar(
+        select(AuditEvent).where(
+            AuditEvent.entity == "milestones",
+            AuditEvent.entity_id == milestone.id,
+            AuditEvent.action == "update",
+        )
+    )
+    assert change is not None
+    assert change.changes == {"due_on": ["2016-09-01", "2016-10-01"]}
     new = await session.get(Milestone, data["plan"][2]["id"])
     assert new is not None
     assert new.translations == {"fr": {"title": "Cours"}}
@@ -321,7 +331,16 @@ async def test_statement_budget(client, factory, session, statements) -> None:
         statements.reset()
         committed = await client.post(f"/api/v1/imports/{answer.json()['id']}/commit")
         assert committed.status_code == 200, committed.text
-        used.append((upload_count, statements.count))
+        commit_count = statements.count
+        projects, milestones = _rows(n)
+        for row in milestones:
+            row[7] = 2  # every weight changes: n updates
+        changed = (await upload(client, programme.id, xlsx(projects, milestones))).json()
+        assert changed["counts"]["update"] == n
+        statements.reset()
+        updated = await client.post(f"/api/v1/imports/{changed['id']}/commit")
+        assert updated.status_code == 200, updated.text
+        used.append((upload_count, commit_count, statements.count))
     assert used[0] == used[1], used
 
 

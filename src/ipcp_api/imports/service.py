@@ -18,7 +18,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,7 +26,7 @@ from ipcp_api.audit import service as audit
 from ipcp_api.auth import scope
 from ipcp_api.auth.actor import Actor
 from ipcp_api.common import i18n
-from ipcp_api.common.crud import apply, one_or_404
+from ipcp_api.common.crud import one_or_404
 from ipcp_api.db.integrity import from_db_error
 from ipcp_api.enums import ImportStatus, MilestoneState, ProjectStatus
 from ipcp_api.errors import Conflict, Invalid
@@ -381,10 +381,11 @@ async def check(
 
     # a period that shrinks must still hold the project's milestones the file leaves alone
     project_rows = {item["key"]: item for item in plan.items if item["sheet"] == "projects"}
+    by_id = {project.id: project for project in projects}
     for milestone in milestones:
         if milestone.id in final_due:
             continue
-        owner = next((p for p in projects if p.id == milestone.project_id), None)
+        owner = by_id.get(milestone.project_id)
         if owner is None or owner.code not in project_rows:
             continue
         starts_on, ends_on = periods[owner.code]
@@ -579,49 +580,110 @@ async def commit(session: AsyncSession, actor: Actor, import_id: int) -> DataImp
 
 
 async def _apply(session: AsyncSession, actor: Actor, programme: Programme, plan: Plan) -> None:
+    """Write the plan: one batched INSERT ... RETURNING id per table for the new rows, one
+    executemany UPDATE per table for the changed ones (every row is locked and its version
+    checked by the re-check), and an audit row per change (``audit.created`` /
+    ``audit.updated``, as every other write)."""
     items = {(item["sheet"], item["row"]): item for item in plan.items}
-    created: list[tuple[Any, dict[str, Any]]] = []
-    updated: list[tuple[Any, dict[str, Any]]] = []
     project_ids: dict[str, int] = dict(plan.project_ids)
-    for action, row, existing, new in plan.project_ops:
-        if action == "create":
-            obj = Project(programme_id=programme.id, **new)
-            session.add(obj)
-            created.append((obj, items[("projects", row)]))
-        else:
-            project_ids[existing.code] = existing.id
-            if action == "update":
-                updated.append((existing, audit.snapshot(existing)))
-                apply(existing, new)
+    new_projects = [
+        (items[("projects", row)], {"programme_id": programme.id, **new})
+        for action, row, _existing, new in plan.project_ops
+        if action == "create"
+    ]
+    for item, values in zip(
+        new_projects, await _insert(session, Project, [v for _i, v in new_projects]), strict=True
+    ):
+        item[0]["id"] = values["id"]
+        project_ids[values["code"]] = values["id"]
+        audit.created(session, actor, _as_row(Project, values))
+    await _update(
+        session,
+        actor,
+        Project,
+        [(existing, new) for action, _row, existing, new in plan.project_ops if action == "update"],
+    )
+    new_milestones = [
+        (items[("milestones", row)], {"project_id": project_ids[project_code], **new})
+        for action, row, _found, new, project_code in plan.milestone_ops
+        if action == "create"
+    ]
+    for item, values in zip(
+        new_milestones,
+        await _insert(session, Milestone, [v for _i, v in new_milestones]),
+        strict=True,
+    ):
+        item[0]["id"] = values["id"]
+        audit.created(session, actor, _as_row(Milestone, values))
+    await _update(
+        session,
+        actor,
+        Milestone,
+        [
+            (found, new)
+            for action, _row, found, new, _code in plan.milestone_ops
+            if action == "update"
+        ],
+    )
     await _flush(session)
-    for obj, item in created:
-        item["id"] = obj.id
-        project_ids[obj.code] = obj.id
-    for obj, _item in created:
-        audit.created(session, actor, obj)
-    milestones_created: list[tuple[Any, dict[str, Any]]] = []
-    for action, row, found, new, project_code in plan.milestone_ops:
-        if action == "create":
-            milestone = Milestone(project_id=project_ids[project_code], **new)
-            session.add(milestone)
-            milestones_created.append((milestone, items[("milestones", row)]))
-        elif action == "update":
-            updated.append((found, audit.snapshot(found)))
-            apply(found, new)
-    await _flush(session)
-    for obj, item in milestones_created:
-        item["id"] = obj.id
-        audit.created(session, actor, obj)
-    for obj, before in updated:
-        audit.updated(session, actor, obj, before)
-    await _flush(session)
+
+
+def _as_row(model: Any, values: dict[str, Any]) -> Any:
+    """What the audit helpers read of a row: its table, id and audited fields."""
+    return SimpleNamespace(
+        __tablename__=model.__tablename__, audited_fields=model.audited_fields, **values
+    )
+
+
+async def _insert(
+    session: AsyncSession, model: Any, rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Insert ``rows`` in batches (insertmanyvalues); each row comes back with its ``id``."""
+    if not rows:
+        return []
+    try:
+        result = await session.execute(
+            insert(model).returning(model.id, sort_by_parameter_order=True), rows
+        )
+    except IntegrityError as exc:
+        raise _changed(exc) from exc
+    return [{**values, "id": ident} for values, ident in zip(rows, result.scalars(), strict=True)]
+
+
+async def _update(
+    session: AsyncSession, actor: Actor, model: Any, rows: list[tuple[Any, dict[str, Any]]]
+) -> None:
+    """One executemany UPDATE of ``rows`` ((locked ORM row, new values)); version + 1."""
+    if not rows:
+        return
+    table = model.__table__
+    names = list(rows[0][1])
+    stmt = (
+        update(table)
+        .where(table.c.id == bindparam("p_id"))
+        .values(
+            {name: bindparam(f"p_{name}", type_=table.c[name].type) for name in names}
+            | {"version": table.c.version + 1, "updated_at": func.now()}
+        )
+    )
+    params = [{"p_id": obj.id, **{f"p_{k}": v for k, v in new.items()}} for obj, new in rows]
+    try:
+        await session.execute(stmt, params)
+    except IntegrityError as exc:
+        raise _changed(exc) from exc
+    for obj, new in rows:
+        before = audit.snapshot(obj)
+        after = {name: getattr(obj, name) for name in model.audited_fields} | new
+        audit.updated(session, actor, _as_row(model, {"id": obj.id, **after}), before)
+
+
+def _changed(exc: IntegrityError) -> Conflict:
+    error = from_db_error(exc)
+    return Conflict(f"the programme changed while committing ({error.detail}): nothing was written")
 
 
 async def _flush(session: AsyncSession) -> None:
     try:
         await session.flush()
     except IntegrityError as exc:
-        error = from_db_error(exc)
-        raise Conflict(
-            f"the programme changed while committing ({error.detail}): nothing was written"
-        ) from exc
+        raise _changed(exc) from exc
