@@ -443,6 +443,20 @@ async def test_demo_round_trip(client, session) -> None:
     one = (await upload(client, programme.id, xlsx(projects, milestones))).json()
     assert one["counts"]["update"] == 1, one["counts"]
     assert [i["key"] for i in one["plan"] if i["action"] == "update"] == [row[0]]
+    committed = await client.post(f"/api/v1/imports/{one['id']}/commit")
+    assert committed.status_code == 200, committed.text
+    changed = await session.scalar(
+        select(Project).where(Project.programme_id == programme.id, Project.code == row[0])
+    )
+    assert changed is not None
+    await session.refresh(changed)
+    assert changed.starts_on == row[9]
+    assert [changed.areas, changed.translations.get("ar", {}).get("title")] == [
+        [a for a in row[8].split(",") if a],
+        row[5],
+    ]
+    again = (await upload(client, programme.id, xlsx(projects, milestones))).json()
+    assert again["counts"]["unchanged"] == len(projects) + len(milestones), again["counts"]
     # three bad cells, exactly those three errors
     projects[0][1] = "not-a-pillar"
     milestones[1][6] = "31/06/2017"

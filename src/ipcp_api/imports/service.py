@@ -18,7 +18,9 @@ from types import SimpleNamespace
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import BigInteger, bindparam, delete, func, insert, select, update
+from sqlalchemy import column as sql_column
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,12 +30,12 @@ from ipcp_api.auth.actor import Actor
 from ipcp_api.common import i18n
 from ipcp_api.common.crud import one_or_404
 from ipcp_api.db.integrity import from_db_error
-from ipcp_api.enums import ImportStatus, MilestoneState, ProjectStatus
+from ipcp_api.enums import AuditAction, ImportStatus, MilestoneState, ProjectStatus
 from ipcp_api.errors import Conflict, Invalid
 from ipcp_api.imports.reader import Sheet, as_date, read_upload
 from ipcp_api.milestones import service as milestone_service
 from ipcp_api.milestones.schemas import MilestoneCreate
-from ipcp_api.models import DataImport, Milestone, Pillar, Programme, Project
+from ipcp_api.models import AuditEvent, DataImport, Milestone, Pillar, Programme, Project
 from ipcp_api.programmes import workflow
 from ipcp_api.projects import service as project_service
 from ipcp_api.projects.schemas import ProjectCreate
@@ -466,6 +468,13 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+def _jsonable_value(value: Any) -> Any:
+    """A column value as JSON (dates as ``YYYY-MM-DD``; lists and objects as they are)."""
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
 def rows_to_json(sheets: dict[str, Sheet]) -> dict[str, Any]:
     return {
         name: [[row, {k: _jsonable(v) for k, v in values.items()}] for row, values in sheet.rows]
@@ -585,6 +594,7 @@ async def _apply(session: AsyncSession, actor: Actor, programme: Programme, plan
     checked by the re-check), and an audit row per change (``audit.created`` /
     ``audit.updated``, as every other write)."""
     items = {(item["sheet"], item["row"]): item for item in plan.items}
+    events: list[dict[str, Any]] = []
     project_ids: dict[str, int] = dict(plan.project_ids)
     new_projects = [
         (items[("projects", row)], {"programme_id": programme.id, **new})
@@ -596,10 +606,11 @@ async def _apply(session: AsyncSession, actor: Actor, programme: Programme, plan
     ):
         item[0]["id"] = values["id"]
         project_ids[values["code"]] = values["id"]
-        audit.created(session, actor, _as_row(Project, values))
+        events.append(_created(actor, _as_row(Project, values)))
     await _update(
         session,
         actor,
+        events,
         Project,
         [(existing, new) for action, _row, existing, new in plan.project_ops if action == "update"],
     )
@@ -614,10 +625,11 @@ async def _apply(session: AsyncSession, actor: Actor, programme: Programme, plan
         strict=True,
     ):
         item[0]["id"] = values["id"]
-        audit.created(session, actor, _as_row(Milestone, values))
+        events.append(_created(actor, _as_row(Milestone, values)))
     await _update(
         session,
         actor,
+        events,
         Milestone,
         [
             (found, new)
@@ -625,7 +637,17 @@ async def _apply(session: AsyncSession, actor: Actor, programme: Programme, plan
             if action == "update"
         ],
     )
+    if events:
+        # the audit rows ``audit.record`` would add, inserted in one batched statement
+        await session.execute(insert(AuditEvent), events)
     await _flush(session)
+
+
+def _created(actor: Actor, row: Any) -> dict[str, Any]:
+    values = audit.event_values(actor, AuditAction.create, row, after=audit.snapshot(row))
+    if values is None:  # pragma: no cover - a create always records its fields
+        raise AssertionError("a create records every field")
+    return values
 
 
 def _as_row(model: Any, values: dict[str, Any]) -> Any:
@@ -651,30 +673,51 @@ async def _insert(
 
 
 async def _update(
-    session: AsyncSession, actor: Actor, model: Any, rows: list[tuple[Any, dict[str, Any]]]
+    session: AsyncSession,
+    actor: Actor,
+    events: list[dict[str, Any]],
+    model: Any,
+    rows: list[tuple[Any, dict[str, Any]]],
 ) -> None:
-    """One executemany UPDATE of ``rows`` ((locked ORM row, new values)); version + 1."""
+    """One UPDATE of every row of ``rows`` ((locked ORM row, new values)), version + 1: the
+    new values travel as one JSON array read back by ``jsonb_to_recordset`` (a single
+    statement, however many rows)."""
     if not rows:
         return
     table = model.__table__
     names = list(rows[0][1])
+    source = (
+        func.jsonb_to_recordset(bindparam("rows", type_=JSONB))
+        .table_valued(
+            sql_column("id", BigInteger),
+            *(sql_column(name, table.c[name].type) for name in names),
+        )
+        .render_derived(name="v", with_types=True)
+    )
     stmt = (
         update(table)
-        .where(table.c.id == bindparam("p_id"))
+        .where(table.c.id == source.c.id)
         .values(
-            {name: bindparam(f"p_{name}", type_=table.c[name].type) for name in names}
+            {name: source.c[name] for name in names}
             | {"version": table.c.version + 1, "updated_at": func.now()}
         )
     )
-    params = [{"p_id": obj.id, **{f"p_{k}": v for k, v in new.items()}} for obj, new in rows]
+    payload = [
+        {"id": obj.id, **{k: _jsonable_value(v) for k, v in new.items()}} for obj, new in rows
+    ]
     try:
-        await session.execute(stmt, params)
+        await session.execute(stmt, {"rows": payload})
     except IntegrityError as exc:
         raise _changed(exc) from exc
     for obj, new in rows:
         before = audit.snapshot(obj)
         after = {name: getattr(obj, name) for name in model.audited_fields} | new
-        audit.updated(session, actor, _as_row(model, {"id": obj.id, **after}), before)
+        row = _as_row(model, {"id": obj.id, **after})
+        values = audit.event_values(
+            actor, AuditAction.update, row, before=before, after=audit.snapshot(row)
+        )
+        if values is not None:
+            events.append(values)
 
 
 def _changed(exc: IntegrityError) -> Conflict:
