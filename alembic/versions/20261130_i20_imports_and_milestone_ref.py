@@ -97,13 +97,13 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("imports_pkey")),
     )
-    op.create_index(op.f("ix_imports_created_at"), "imports", ["created_at"], unique=False)
+    op.create_index(op.f("ix_imports_expires_at"), "imports", ["expires_at"], unique=False)
     op.create_index(op.f("ix_imports_programme_id"), "imports", ["programme_id"], unique=False)
 
 
 def downgrade() -> None:
     op.drop_index(op.f("ix_imports_programme_id"), table_name="imports")
-    op.drop_index(op.f("ix_imports_created_at"), table_name="imports")
+    op.drop_index(op.f("ix_imports_expires_at"), table_name="imports")
     op.drop_table("imports")
     _search_column(("title",))
     op.drop_constraint(op.f("milestones_project_id_ref_key"), "milestones", type_="unique")

@@ -20,7 +20,7 @@ class DataImport(Resource):
     __table_args__ = (
         CheckConstraint(sql_in("status", ImportStatus), name="status"),
         CheckConstraint("char_length(sha256) = 64", name="sha256"),
-        Index(None, "created_at"),
+        Index(None, "expires_at"),
         Index(None, "programme_id"),
     )
 
