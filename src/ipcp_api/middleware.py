@@ -13,6 +13,8 @@ import orjson
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ipcp_api.problems import type_uri
+
 MAX_BODY_BYTES = 1024 * 1024
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 """The one route that takes bodies over 1 MiB: ``POST /api/v1/programmes/{id}/imports``."""
@@ -41,7 +43,7 @@ class BodyTooLarge(HTTPException):
 def _problem_413(limit: int = MAX_BODY_BYTES) -> bytes:
     return orjson.dumps(
         {
-            "type": "about:blank",
+            "type": type_uri(413),
             # the same title as the 413 raised while streaming (errors.problem's phrase)
             "title": HTTPStatus(413).phrase,
             "status": 413,
