@@ -51,6 +51,7 @@ from ipcp_api.common.pagination import (
     rows_as_dicts,
 )
 from ipcp_api.common.types import MAX_BIGINT
+from ipcp_api.db.localized import search_column
 from ipcp_api.errors import NotFound
 
 Row = dict[str, Any]
@@ -92,12 +93,14 @@ def equals(column: Any, name: str | None = None, *, joins: int = 0) -> Filter:
     return Filter(where, _plain, joins=joins)
 
 
-def search(*columns: Any, name: str = "q") -> Filter:
-    """``q``: a literal substring of any of ``columns`` after folding (``common/search.py``):
-    pass a model's generated ``search`` column, which holds its code, texts and translations
-    already folded and has a trigram index."""
+def search(*sources: Any, name: str = "q") -> Filter:
+    """``q``: a literal substring of any of ``sources`` after folding (``common/search.py``).
+    A model (``search(Project)``) stands for its generated ``search`` column, which holds its
+    code, texts and translations already folded and has a trigram index; a column is matched
+    as it is (``users.username``, lowercase ASCII)."""
 
     def where() -> ColumnElement[bool]:
+        columns = [search_column(s) if isinstance(s, type) else s for s in sources]
         return or_(*(folded.matches(column, bindparam(name)) for column in columns))
 
     return Filter(where, folded.check_q)

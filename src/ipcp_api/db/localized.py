@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import CheckConstraint, Computed, Index, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, declared_attr, deferred, mapped_column
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 
 def search_expression(columns: tuple[str, ...]) -> str:
@@ -32,6 +32,7 @@ class Localized:
 
     translatable: ClassVar[tuple[str, ...]] = ()
     searchable: ClassVar[tuple[str, ...]] = ()
+    unmapped_columns: ClassVar[tuple[str, ...]] = ("search",)
 
     lang: Mapped[str] = mapped_column(String(8), server_default="en", sort_order=5)
     translations: Mapped[dict[str, dict[str, str]]] = mapped_column(
@@ -40,13 +41,16 @@ class Localized:
 
     @declared_attr
     def search(cls) -> Mapped[str]:
-        # deferred: never loaded with the row; only WHERE clauses read it
-        return deferred(
-            mapped_column(
-                Text, Computed(search_expression(cls.searchable), persisted=True), sort_order=6
-            ),
-            raiseload=True,
+        # a column of the table, not of the mapped class (``unmapped_columns``): only WHERE
+        # clauses read it, through ``search_column(Model)``
+        return mapped_column(
+            Text, Computed(search_expression(cls.searchable), persisted=True), sort_order=6
         )
+
+
+def search_column(model: Any) -> Any:
+    """The generated, folded ``search`` column of ``model``'s table."""
+    return model.__table__.c.search
 
 
 def localized_table_args() -> tuple[Any, ...]:
