@@ -38,13 +38,7 @@ class Resource(Base):
 
     # Writable fields whose change is recorded in the audit trail (set per model).
     audited_fields: ClassVar[tuple[str, ...]] = ()
-    # Columns of the table the ORM never reads nor writes (a generated ``search`` text: not
-    # fetched back after every INSERT and UPDATE); Core reads them as ``Model.__table__.c``.
-    unmapped_columns: ClassVar[tuple[str, ...]] = ()
 
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:
-        args: dict[str, Any] = {"version_id_col": cls.version, "eager_defaults": True}
-        if cls.unmapped_columns:
-            args["exclude_properties"] = list(cls.unmapped_columns)
-        return args
+        return {"version_id_col": cls.version, "eager_defaults": True}

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import CheckConstraint, Computed, Index, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+from sqlalchemy.orm import Mapped, Unmapped, declared_attr, mapped_column, unmapped_column
 
 
 def search_expression(columns: tuple[str, ...]) -> str:
@@ -32,18 +32,18 @@ class Localized:
 
     translatable: ClassVar[tuple[str, ...]] = ()
     searchable: ClassVar[tuple[str, ...]] = ()
-    unmapped_columns: ClassVar[tuple[str, ...]] = ("search",)
 
     lang: Mapped[str] = mapped_column(String(8), server_default="en", sort_order=5)
     translations: Mapped[dict[str, dict[str, str]]] = mapped_column(
         JSONB, server_default=text("'{}'::jsonb"), sort_order=5
     )
 
-    @declared_attr
-    def search(cls) -> Mapped[str]:
-        # a column of the table, not of the mapped class (``unmapped_columns``): only WHERE
-        # clauses read it, through ``search_column(Model)``
-        return mapped_column(
+    @declared_attr  # type: ignore[arg-type]  # (typed for Mapped[], not Unmapped[])
+    def search(cls) -> Unmapped[str]:
+        # A column of the table, not of the mapped class: the ORM never loads it, nor fetches
+        # it back after INSERT/UPDATE (RETURNING). WHERE clauses read it as
+        # ``search_column(Model)``.
+        return unmapped_column(
             Text, Computed(search_expression(cls.searchable), persisted=True), sort_order=6
         )
 
