@@ -73,6 +73,8 @@ def cmd_migrate(settings: Settings, _: argparse.Namespace) -> None:
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
+    from ipcp_api.server import uvicorn_options
+
     with database(settings) as (settings, where):
         if not args.no_migrate:
             _migrate(settings)
@@ -94,6 +96,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
             access_log=False,
             proxy_headers=True,
             timeout_graceful_shutdown=20,
+            # heads bounded at 16 KiB, head/body/keep-alive timeouts, connections per worker
+            **uvicorn_options(settings),
         )
 
 

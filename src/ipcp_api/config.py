@@ -87,6 +87,14 @@ class Settings(BaseSettings):
     db_statement_timeout_ms: Annotated[int, Field(ge=100, le=600_000)] = 15_000
     swagger_persist_authorization: bool = False
     report_concurrency: Annotated[int, Field(ge=1, le=64)] = 4
+    # The HTTP server's limits (server.py): seconds for a request head to arrive, for its body
+    # after the head, between requests on a kept-alive connection; connections per worker.
+    http_head_timeout: Annotated[float, Field(gt=0, le=600)] = 10.0
+    http_body_timeout: Annotated[float, Field(gt=0, le=3600)] = 30.0
+    http_keepalive_timeout: Annotated[int, Field(ge=1, le=600)] = 5
+    http_max_connections: Annotated[int, Field(ge=1, le=100_000)] = 1000
+    # When set, GET /metrics needs "Authorization: Bearer <this>".
+    metrics_token: str | None = None
     # comma-separated language codes, the first the default (common/i18n.py)
     languages: str = "en,fr,ar"
 
@@ -96,6 +104,11 @@ class Settings(BaseSettings):
         if value is None or value == "":
             return None
         return normalise_database_url(value)
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _empty_is_unset(cls, value: str | None) -> str | None:
+        return value or None
 
     @field_validator("log_level", mode="before")
     @classmethod

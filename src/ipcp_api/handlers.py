@@ -17,7 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ipcp_api.common.idempotency import Replay
-from ipcp_api.db.integrity import asyncpg_error, from_db_error
+from ipcp_api.db.integrity import asyncpg_error, from_db_error, is_data_exception
 from ipcp_api.errors import ApiError, PreconditionFailed, Unavailable, problem
 from ipcp_api.routing import allowed_methods
 
@@ -85,7 +85,17 @@ def install_handlers(app: FastAPI) -> None:
         return _render(PreconditionFailed("the resource was changed by another request"))
 
     @app.exception_handler(sa_exc.DBAPIError)
-    async def _db(_: Request, exc: sa_exc.DBAPIError) -> JSONResponse:
+    async def _db(request: Request, exc: sa_exc.DBAPIError) -> JSONResponse:
+        if request.method in {"GET", "HEAD"} and is_data_exception(exc):
+            # A read sends no body: a data exception (SQLSTATE class 22) while serving one
+            # is the server's defect with the data it holds, never the client's mistake.
+            request_id = getattr(request.state, "request_id", None)
+            _log.exception("data exception while serving a read (request %s)", request_id)
+            return problem(
+                500,
+                f"internal error; it has been logged (request id {request_id})",
+                extra={"request_id": request_id},
+            )
         try:
             error = from_db_error(exc)
         except sa_exc.DBAPIError:

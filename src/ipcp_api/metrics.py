@@ -20,6 +20,7 @@ own. See docs/operations.md.
 
 from __future__ import annotations
 
+import hmac
 import os
 import time
 from typing import Any
@@ -36,6 +37,8 @@ from prometheus_client import (
     multiprocess,
 )
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ipcp_api.errors import Unauthorized
 
 MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
 """Decided at import, as prometheus_client itself decides where values live."""
@@ -198,7 +201,15 @@ router = APIRouter()
 
 @router.get("/metrics", include_in_schema=False)
 async def metrics(request: Request) -> Response:
-    """Prometheus text format. No token: it holds no data about partners or programmes —
-    only counts and timings per route template and the pool's figures."""
+    """Prometheus text format: counts and timings per route template and the pool's figures
+    (no data about partners or programmes). Open unless ``IPCP_METRICS_TOKEN`` is set; then
+    it needs ``Authorization: Bearer <that token>`` (401 without)."""
+    expected = request.app.state.settings.metrics_token
+    if expected:
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            given.strip().encode(), expected.encode()
+        ):
+            raise Unauthorized("/metrics needs the metrics bearer token")
     observe_pool(request.app)
     return Response(render(), media_type=CONTENT_TYPE_LATEST)

@@ -38,6 +38,18 @@ def _problem_413() -> bytes:
     )
 
 
+MAX_HEAD_BYTES = 16 * 1024
+"""The longest request head (request line and header lines) served: 16 KiB (API.md)."""
+
+
+def head_bytes(scope: Scope) -> int:
+    """The size of the request head as it was sent (request line, header lines, blank line)."""
+    line = len(scope["method"]) + len(scope.get("raw_path") or b"") + 11
+    if scope.get("query_string"):
+        line += 1 + len(scope["query_string"])
+    return line + sum(len(k) + len(v) + 4 for k, v in scope["headers"]) + 2
+
+
 class RequestContextMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -85,6 +97,31 @@ class RequestContextMiddleware:
             await send({"type": "http.response.body", "body": body})
 
         try:
+            if head_bytes(scope) > MAX_HEAD_BYTES:
+                # the server (server.py) refuses a longer head while it arrives; this catches
+                # one that came in a single read
+                status = 431
+                body = orjson.dumps(
+                    {
+                        "type": "about:blank",
+                        "title": HTTPStatus(431).phrase,
+                        "status": 431,
+                        "detail": f"the request head is over {MAX_HEAD_BYTES} bytes",
+                    }
+                )
+                await send_wrapper(
+                    {
+                        "type": "http.response.start",
+                        "status": 431,
+                        "headers": [
+                            (b"content-type", b"application/problem+json"),
+                            (b"content-length", str(len(body)).encode()),
+                            (b"connection", b"close"),
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": body})
+                return
             length = headers.get("content-length")
             if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
                 await respond_413()

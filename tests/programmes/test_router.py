@@ -226,7 +226,7 @@ async def test_bad_patches_are_rejected_and_change_nothing(
     client: httpx.AsyncClient, factory: Any
 ) -> None:
     partner = await factory.partner()
-    other = await factory.programme(code="TAKEN")
+    other = await factory.programme(partner_id=partner.id, code="TAKEN")  # same partner
     programme = await factory.programme(partner_id=partner.id, description="d")
     url = f"{URL}/{programme.id}"
     before = (await client.get(url)).json()

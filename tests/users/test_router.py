@@ -525,9 +525,11 @@ async def test_deactivation_locks_out_at_once(
         assert locked.headers["www-authenticate"] == "Bearer"
     login = await _token(anon, staff.user.username, "correct horse battery staple")
     assert login.status_code == 401
-    # and back
+    # and back: the user may sign in again, but the tokens of before stay revoked (API.md)
     assert (await client.patch(f"{URL}/{staff.user.id}", json={"active": True})).status_code == 200
-    assert (await staff.get(f"{URL}/me")).status_code == 200
+    assert (await staff.get(f"{URL}/me")).status_code == 401
+    login = await _token(anon, staff.user.username, "correct horse battery staple")
+    assert login.status_code == 200
 
 
 # --- delete ---------------------------------------------------------------------------------

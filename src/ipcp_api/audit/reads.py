@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from ipcp_api.audit.schemas import AuditEventRead
 from ipcp_api.common import listing
-from ipcp_api.common.listing import equals
+from ipcp_api.common.listing import equals, flag
 from ipcp_api.models import AuditEvent
 
 
@@ -24,5 +24,8 @@ LISTING = listing.Spec(
         "entity": equals(AuditEvent.entity),
         "entity_id": equals(AuditEvent.entity_id),
         "user_id": equals(AuditEvent.user_id),
+        # Not a query parameter: the router passes False for callers who are not admins, so
+        # entries about users (usernames, roles) are left out of their pages and totals.
+        "about_users": flag(lambda: AuditEvent.entity == "users"),
     },
 )

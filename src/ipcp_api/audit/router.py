@@ -13,6 +13,7 @@ from ipcp_api.common.params import PageParams
 from ipcp_api.common.responses import LIST, errors
 from ipcp_api.common.types import MAX_BIGINT
 from ipcp_api.db.session import SessionDep
+from ipcp_api.enums import Role
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
@@ -23,7 +24,7 @@ router = APIRouter(prefix="/audit", tags=["audit"])
     summary="List audit events",
     description=(
         "Every create, update and delete, newest first. Admin and staff only;"
-        " liaison and viewer users get 403."
+        " liaison and viewer users get 403. Entries about users are shown to admins only."
     ),
     responses=errors(403, *LIST),
 )
@@ -42,6 +43,12 @@ async def list_audit_events(
         int | None, Query(ge=1, le=MAX_BIGINT, description="Who made the change.")
     ] = None,
 ) -> Response:
-    filters = {"entity": entity, "entity_id": entity_id, "user_id": user_id}
+    filters = {
+        "entity": entity,
+        "entity_id": entity_id,
+        "user_id": user_id,
+        # entries about users are shown to admins only (API.md, Access)
+        "about_users": None if actor.role is Role.admin else False,
+    }
     result = await listing.list_rows(session, reads.LISTING, actor, page, filters=filters)
     return page_response(request, result)

@@ -20,8 +20,12 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl="api/v1/auth/token", auto_error=Fa
 _users: Table = User.__table__  # type: ignore[assignment]
 # Built once (a Core statement; building and keying an ORM select cost ~10 % of a detail
 # request). Run on the request's own connection: it is the request's first statement.
+# The token's version must still be the user's: a new password, role or partner, or a
+# deactivation, bumps it and so revokes every token issued before (in the same statement).
 _ACTIVE_USER = select(_users.c.id, _users.c.username, _users.c.role, _users.c.partner_id).where(
-    _users.c.id == bindparam("user_id"), _users.c.active
+    _users.c.id == bindparam("user_id"),
+    _users.c.active,
+    _users.c.token_version == bindparam("token_version"),
 )
 
 
@@ -33,12 +37,15 @@ async def current_actor(
     if not token:
         raise Unauthorized("missing bearer token")
     tokens: TokenVerifier = request.app.state.tokens
-    user_id = tokens.user_id(token)
-    if user_id is None:
+    subject = tokens.subject(token)
+    if subject is None:
         raise Unauthorized("invalid or expired token")
+    user_id, token_version = subject
     connection = await session.connection()
-    row = (await connection.execute(_ACTIVE_USER, {"user_id": user_id})).first()
-    if row is None:  # no such user any more, or deactivated: refused at once
+    row = (
+        await connection.execute(_ACTIVE_USER, {"user_id": user_id, "token_version": token_version})
+    ).first()
+    if row is None:  # no such user any more, deactivated, or the token revoked: refused at once
         raise Unauthorized("invalid or expired token")
     actor = Actor(
         user_id=row.id, username=row.username, role=Role(row.role), partner_id=row.partner_id

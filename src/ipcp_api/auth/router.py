@@ -46,7 +46,10 @@ async def token(
     expires_in = request.app.state.settings.token_expire_minutes * 60
     return TokenRead(
         access_token=create_token(
-            request.app.state.secret_key, user_id=user.id, expires_in=expires_in
+            request.app.state.secret_key,
+            user_id=user.id,
+            expires_in=expires_in,
+            token_version=user.token_version,
         ),
         expires_in=expires_in,
     )

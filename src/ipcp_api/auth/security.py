@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -62,9 +63,23 @@ def resolve_secret_key(settings: Settings) -> str:
     return generated
 
 
-def create_token(key: str, *, user_id: int, expires_in: int) -> str:
+TOKEN_VERSION_CLAIM = "tv"
+"""The user's ``token_version`` when the token was issued; a token whose version is no longer
+the user's is refused (a new password, role or partner, deactivation bump it). A token
+without it (issued before the claim existed) counts as version 0."""
+
+# A plain ASCII decimal user id: str.isdigit() would also take "٣" (Arabic-Indic three).
+_PLAIN_ID = re.compile(r"[1-9][0-9]{0,18}")
+
+
+def create_token(key: str, *, user_id: int, expires_in: int, token_version: int = 0) -> str:
     now = datetime.now(UTC)
-    claims = {"sub": str(user_id), "iat": now, "exp": now + timedelta(seconds=expires_in)}
+    claims = {
+        "sub": str(user_id),
+        TOKEN_VERSION_CLAIM: token_version,
+        "iat": now,
+        "exp": now + timedelta(seconds=expires_in),
+    }
     return jwt.encode(claims, key, algorithm=ALGORITHM)
 
 
@@ -104,21 +119,30 @@ class TokenVerifier:
         self._key = key
         self.clock = clock
         """Seconds since the epoch; tests move it instead of sleeping."""
-        self._verified: TLRUCache[str, tuple[int, float]] = TLRUCache(
-            maxsize=size, ttu=lambda _token, value, _now: value[1], timer=lambda: self.clock()
+        self._verified: TLRUCache[str, tuple[int, int, float]] = TLRUCache(
+            maxsize=size, ttu=lambda _token, value, _now: value[2], timer=lambda: self.clock()
         )
 
     def user_id(self, token: str) -> int | None:
         """The token's user id, or None if it is forged, garbled, expired or not ours."""
+        subject = self.subject(token)
+        return subject[0] if subject is not None else None
+
+    def subject(self, token: str) -> tuple[int, int] | None:
+        """The token's (user id, token version), or None if it is forged, garbled, expired or
+        not ours."""
         known = self._verified.get(token)
-        if known is not None and self.clock() < known[1]:
-            return known[0]
+        if known is not None and self.clock() < known[2]:
+            return known[0], known[1]
         claims = decode_token(self._key, token, clock=self.clock)
         sub = claims.get("sub") if claims else None
         exp = claims.get("exp") if claims else None
-        if not isinstance(sub, str) or not sub.isdigit() or int(sub) > MAX_BIGINT:
+        version = claims.get(TOKEN_VERSION_CLAIM, 0) if claims else None
+        if not isinstance(sub, str) or not _PLAIN_ID.fullmatch(sub) or int(sub) > MAX_BIGINT:
             return None
-        if not isinstance(exp, int | float):
+        if not isinstance(exp, int | float) or isinstance(exp, bool):
             return None
-        self._verified[token] = (int(sub), float(exp))
-        return int(sub)
+        if type(version) is not int or not 0 <= version <= 2**31 - 1:
+            return None
+        self._verified[token] = (int(sub), version, float(exp))
+        return int(sub), version

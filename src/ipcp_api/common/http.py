@@ -67,9 +67,13 @@ async def forbid_unknown_query(request: Request) -> None:
     if allowed is None:
         allowed = frozenset(_query_names(dependant))
         _query_names_cache[id(route)] = allowed
-    for name in request.query_params:
+    seen: set[str] = set()
+    for name, _value in request.query_params.multi_items():
         if name not in allowed:
             raise Invalid(("query", name), "unknown query parameter")
+        if name in seen:  # every query parameter takes one value (API.md, Conventions)
+            raise Invalid(("query", name), "given more than once; it takes one value")
+        seen.add(name)
 
 
 def json_response(content: Any, *, headers: Mapping[str, str] | None = None) -> Response:

@@ -17,9 +17,11 @@ from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from sqlalchemy import func, select
 
+from ipcp_api.auth.actor import Actor
 from ipcp_api.auth.dependencies import CurrentActor
 from ipcp_api.db.session import SessionDep
-from ipcp_api.errors import Conflict, Invalid
+from ipcp_api.enums import Role
+from ipcp_api.errors import Conflict, Forbidden, Invalid
 from ipcp_api.models import IdempotencyKey
 
 HEADER = "idempotency-key"
@@ -39,6 +41,25 @@ class Replay(Exception):
         )
 
 
+# Who may create what (API.md, Access), by route: checked here too, so that a write the role
+# may not make is refused before anything else — a replay included (a user demoted to viewer
+# must not get the 201 of a key it used as a liaison). The routes check it again.
+_CREATORS: dict[str, frozenset[Role]] = {
+    "/users": frozenset({Role.admin}),
+    "/frameworks": frozenset({Role.admin, Role.staff}),
+    "/partners": frozenset({Role.admin, Role.staff}),
+    "/pillars": frozenset({Role.admin, Role.staff}),
+}
+_ANY_WRITER = frozenset({Role.admin, Role.staff, Role.liaison})
+
+
+def check_may_create(actor: Actor, route_path: str) -> None:
+    """403 unless the actor's role may create at this route (``/frameworks``, with or
+    without the ``/api/v1`` prefix)."""
+    if actor.role not in _CREATORS.get(route_path.removeprefix("/api/v1"), _ANY_WRITER):
+        raise Forbidden(f"a {actor.role.value} user may not create this")
+
+
 def _lock_key(*parts: str) -> int:
     digest = hashlib.sha256("\x1f".join(parts).encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
@@ -48,10 +69,12 @@ async def idempotency_guard(request: Request, session: SessionDep, actor: Curren
     key = request.headers.get(HEADER)
     if request.method != "POST" or key is None:
         return
+    route: Any = request.scope.get("route")
+    route_path = getattr(route, "path", request.url.path)
+    check_may_create(actor, route_path)
     if not 1 <= len(key) <= MAX_KEY_LENGTH:
         raise Invalid(("header", "Idempotency-Key"), "must be 1 to 255 characters")
-    route: Any = request.scope.get("route")
-    route_name = f"POST {getattr(route, 'path', request.url.path)}"
+    route_name = f"POST {route_path}"
     body_hash = hashlib.sha256(await request.body()).hexdigest()
     locked = await session.scalar(
         select(func.pg_try_advisory_xact_lock(_lock_key(str(actor.user_id), route_name, key)))

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import re
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Path, Query
+from pydantic import BeforeValidator
 
 from ipcp_api.common.pagination import ListParams, list_params
 from ipcp_api.common.types import Text
 
+_PLAIN_INTEGER = re.compile(r"0|-?[1-9][0-9]*")
+
+
+def plain_integer(value: Any) -> Any:
+    """An id in a path is written as a plain decimal integer: ``1.0``, ``+2``, ``02``, `` 2``
+    and ``1_000`` (all of which ``int()`` would take) are 422, not another name of id 2."""
+    if isinstance(value, str) and not _PLAIN_INTEGER.fullmatch(value):
+        raise ValueError("must be an integer written in plain decimal digits")
+    return value
+
+
 # Any integer: an id beyond the database's range is simply not found (404), never a 500.
-ResourceId = Annotated[int, Path(description="The resource's id.")]
+ResourceId = Annotated[int, BeforeValidator(plain_integer), Path(description="The resource's id.")]
 IfMatch = Annotated[
     str | None,
     Header(description='`"<version>"` from the ETag; a stale value is 412 and changes nothing.'),

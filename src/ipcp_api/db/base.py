@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, func
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, Integer, MetaData, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 # Constraint names are the error map (DESIGN.md, convention 9): errors.py reads them back.
@@ -16,6 +16,16 @@ NAMING_CONVENTION = {
     "fk": "%(table_name)s_%(column_0_name)s_fkey",
     "pk": "%(table_name)s_pkey",
 }
+
+
+def finite_date(column: str) -> CheckConstraint:
+    """``CHECK (isfinite(column))``: a date is a calendar date, never ``±infinity``.
+
+    The service never writes an infinite date (``db/session.py`` encodes ``date.min`` and
+    ``date.max`` exactly); the constraint keeps anything else from storing one, since an
+    infinite date breaks date arithmetic in every report (``cannot subtract infinite dates``).
+    """
+    return CheckConstraint(f"isfinite({column})", name=f"{column}_finite")
 
 
 class Base(DeclarativeBase):

@@ -46,6 +46,12 @@ _CHILDREN = {
 }
 
 
+def is_data_exception(exc: sa_exc.DBAPIError) -> bool:
+    """SQLSTATE class 22: a value the database cannot compute with (data exception)."""
+    sqlstate = getattr(asyncpg_error(exc), "sqlstate", None)
+    return isinstance(sqlstate, str) and sqlstate.startswith("22")
+
+
 def from_db_error(exc: sa_exc.DBAPIError, *, deleting: bool = False) -> ApiError:
     """Map a database error to an ApiError by SQLSTATE and constraint name (never the text)."""
     global _CONSTRAINTS
@@ -69,7 +75,7 @@ def from_db_error(exc: sa_exc.DBAPIError, *, deleting: bool = False) -> ApiError
     if sqlstate == "23514":  # check_violation
         prefix = f"{owner}_"
         name = constraint[len(prefix) : -len("_check")] if constraint.startswith(prefix) else ""
-        field = _CHECK_FIELD.get(name, name or "body")
+        field = _CHECK_FIELD.get(name, name.removesuffix("_finite") or "body")
         return Invalid(("body", field), f"violates the rule {constraint}")
     if sqlstate in {"23502", "22001", "22003", "22007", "22008", "22P02", "22021"}:
         return Invalid(("body",), "a value is missing, too long or out of range")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import struct
 from collections.abc import AsyncIterator, Callable
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -40,6 +43,51 @@ def bounded_ping(timeout: float) -> Callable[[Any], bool]:
     return do_ping
 
 
+# PostgreSQL's binary ``date``: a signed 32-bit count of days since 2000-01-01, where the two
+# extreme values mean -infinity and infinity.
+_PG_EPOCH = date(2000, 1, 1).toordinal()
+_DAYS = struct.Struct("!i")
+_PG_INFINITY = 2**31 - 1
+_PG_MINUS_INFINITY = -(2**31)
+
+
+def encode_date(value: date) -> bytes:
+    """A date exactly as it is: ``date.min`` is 0001-01-01 and ``date.max`` 9999-12-31.
+
+    asyncpg's own codec sends ``date.min`` / ``date.max`` as -infinity / infinity, so a client
+    that stored 0001-01-01 would read back an infinite date, and every report computing with
+    it would fail (``cannot subtract infinite dates``).
+    """
+    return _DAYS.pack(value.toordinal() - _PG_EPOCH)
+
+
+def decode_date(data: bytes) -> date:
+    days = _DAYS.unpack(data)[0]
+    # No infinite date can be stored (CHECK isfinite on every date column); an infinite value
+    # computed in SQL still reads as the extreme date, as asyncpg would read it.
+    if days == _PG_INFINITY:
+        return date.max
+    if days == _PG_MINUS_INFINITY:
+        return date.min
+    return date.fromordinal(days + _PG_EPOCH)
+
+
+def install_date_codec(engine: AsyncEngine) -> None:
+    """On every new connection of ``engine``, read and write dates exactly (``encode_date``)."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _set_date_codec(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.run_async(
+            lambda raw: raw.set_type_codec(
+                "date",
+                schema="pg_catalog",
+                encoder=encode_date,
+                decoder=decode_date,
+                format="binary",
+            )
+        )
+
+
 def make_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
     """An engine with short timeouts: a down database answers 503 fast, never hangs."""
     engine = create_async_engine(
@@ -65,6 +113,7 @@ def make_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
     engine.sync_engine.dialect.do_ping = bounded_ping(  # type: ignore[method-assign,assignment]
         settings.db_connect_timeout
     )
+    install_date_codec(engine)
     return engine
 
 

@@ -5,13 +5,14 @@ from datetime import date
 from sqlalchemy import CheckConstraint, Date, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ipcp_api.db.base import Resource
+from ipcp_api.db.base import Resource, finite_date
 from ipcp_api.db.localized import Localized, localized_table_args
 
 
 class Framework(Localized, Resource):
     __tablename__ = "frameworks"
     __table_args__ = (
+        finite_date("launched_on"),
         CheckConstraint("code ~ '^[A-Z0-9-]{2,16}$'", name="code"),
         CheckConstraint("char_length(name) BETWEEN 1 AND 200", name="name"),
         CheckConstraint("char_length(description) <= 5000", name="description"),

@@ -5,7 +5,7 @@ from datetime import date
 from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ipcp_api.db.base import Base
+from ipcp_api.db.base import Base, finite_date
 
 
 class FrameworkMembership(Base):
@@ -13,6 +13,7 @@ class FrameworkMembership(Base):
 
     __tablename__ = "framework_memberships"
     __table_args__ = (
+        finite_date("joined_on"),
         CheckConstraint("char_length(note) <= 2000", name="note"),
         Index(None, "framework_id"),
     )

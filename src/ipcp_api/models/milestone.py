@@ -5,7 +5,7 @@ from datetime import date
 from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ipcp_api.db.base import Resource
+from ipcp_api.db.base import Resource, finite_date
 from ipcp_api.db.localized import Localized, localized_table_args
 from ipcp_api.db.types import StrEnumType
 from ipcp_api.enums import MilestoneState, sql_in
@@ -14,6 +14,8 @@ from ipcp_api.enums import MilestoneState, sql_in
 class Milestone(Localized, Resource):
     __tablename__ = "milestones"
     __table_args__ = (
+        finite_date("due_on"),
+        finite_date("completed_on"),
         CheckConstraint("char_length(title) BETWEEN 1 AND 300", name="title"),
         CheckConstraint("weight BETWEEN 1 AND 100", name="weight"),
         CheckConstraint(sql_in("state", MilestoneState), name="state"),

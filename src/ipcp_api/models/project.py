@@ -15,7 +15,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ipcp_api.db.base import Resource
+from ipcp_api.db.base import Resource, finite_date
 from ipcp_api.db.localized import Localized, localized_table_args
 from ipcp_api.db.types import StrEnumType
 from ipcp_api.enums import ProjectStatus, sql_in
@@ -24,6 +24,8 @@ from ipcp_api.enums import ProjectStatus, sql_in
 class Project(Localized, Resource):
     __tablename__ = "projects"
     __table_args__ = (
+        finite_date("starts_on"),
+        finite_date("ends_on"),
         CheckConstraint("char_length(code) BETWEEN 1 AND 32", name="code"),
         CheckConstraint("char_length(title) BETWEEN 1 AND 300", name="title"),
         CheckConstraint("char_length(description) <= 20000", name="description"),

@@ -1,6 +1,15 @@
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, String, true
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ipcp_api.db.base import Resource
@@ -31,3 +40,10 @@ class User(Resource):
         BigInteger, ForeignKey("partners.id", ondelete="RESTRICT")
     )
     active: Mapped[bool] = mapped_column(Boolean, server_default=true())
+    # In every access token; bumped by a new password, role or partner and by deactivation,
+    # which revokes every token issued before (auth/dependencies.py). Never audited.
+    token_version: Mapped[int] = mapped_column(Integer, server_default="0")
+
+    def revoke_tokens(self) -> None:
+        """Make every token issued so far invalid (the row must be locked: FOR UPDATE)."""
+        self.token_version = self.token_version + 1

@@ -70,13 +70,26 @@ _COUNTRY_RULE: dict[str, Any] = {
 }
 
 
+MAX_MEMBERSHIPS = 100
+"""A partner belongs to at most this many frameworks (there are a handful in the world)."""
+
+Memberships = Annotated[
+    list[MembershipIn],
+    Field(
+        max_length=MAX_MEMBERSHIPS,
+        description=f"The frameworks the partner belongs to (each at most once; at most"
+        f" {MAX_MEMBERSHIPS}).",
+    ),
+]
+
+
 class PartnerCreate(InputModel):
     model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE], **_COUNTRY_RULE})
 
     code: PartnerCode
     kind: KindIn
     name: PartnerName
-    memberships: list[MembershipIn] = Field(default_factory=list)
+    memberships: Memberships = Field(default_factory=list)
     lang: Lang = Field(default_factory=default_language)
     translations: Annotated[TranslationsIn, PartnerTranslations] = Field(default_factory=dict)
 
@@ -96,7 +109,7 @@ class PartnerPatch(InputModel):
     code: NotNull[PartnerCode] = None
     kind: NotNull[KindIn] = None
     name: NotNull[PartnerName] = None
-    memberships: NotNull[list[MembershipIn]] = None
+    memberships: NotNull[Memberships] = None
     lang: NotNull[Lang] = None
     translations: Annotated[TranslationsIn | None, PartnerTranslationsPatch] = None
 

@@ -8,8 +8,17 @@ from enum import StrEnum
 from typing import Any
 
 import pycountry
-from sqlalchemy import ColumnElement, Select, bindparam, func, literal_column, select
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    any_,
+    bindparam,
+    func,
+    literal_column,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -115,8 +124,11 @@ async def check_memberships(session: AsyncSession, items: Sequence[dict[str, Any
         else:
             first_at[framework_id] = index
     if first_at:
+        # one array parameter (= ANY), never one bind parameter per value (IN (...)): the
+        # statement stays the same whatever the number of items
+        ids = bindparam("ids", list(first_at), type_=ARRAY(BigInteger))
         found = set(
-            (await session.scalars(select(Framework.id).where(Framework.id.in_(first_at)))).all()
+            (await session.scalars(select(Framework.id).where(Framework.id == any_(ids)))).all()
         )
         for framework_id, index in first_at.items():
             if framework_id not in found:

@@ -1,7 +1,9 @@
 """The CSV form of the reports: a header row, then one row per project / programme / partner.
 
 UTF-8, RFC 4180 quoting (Python's csv module), null as an empty cell, fractions written as
-in the JSON form (``0.3333``).
+in the JSON form (``0.3333``). A text cell that a spreadsheet would run as a formula (it
+begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) is written with a leading
+``'``; numbers, negative ones included, are written as numbers.
 """
 
 from __future__ import annotations
@@ -27,9 +29,21 @@ PARTNER_COLUMNS = ("programme_id", "programme_code", "programme_title", "status"
 PORTFOLIO_COLUMNS = ("partner_id", "partner_code", "partner_name", "programmes", *SUMMARY_FIELDS)
 
 
+# What makes Excel, LibreOffice or Google Sheets read a cell as a formula (OWASP, "CSV
+# injection"): a liaison could otherwise plant =HYPERLINK(...) in a title that staff open.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def text_cell(value: str) -> str:
+    """Text as a spreadsheet shows it, never run: ``'`` before a formula-like start."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, str):
+        return text_cell(value)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, float):

@@ -97,6 +97,7 @@ async def create_or_reset(
             user.role = checked
             user.partner_id = partner_id
             user.active = True
+            user.revoke_tokens()  # a new password: the tokens issued before stop working
             await session.flush()
             audit.updated_hidden(session, None, user, before, (PASSWORD,))
             again = "; active again" if reactivated else ""

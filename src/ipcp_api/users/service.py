@@ -96,6 +96,25 @@ async def get_user(
     return user
 
 
+async def _lock_active_admins(session: AsyncSession) -> set[int]:
+    """Lock every active admin's row (in id order, so two callers never deadlock) and return
+    their ids. Two admins demoting each other at once are serialised here: the second sees
+    the first's change once it commits (READ COMMITTED re-checks a locked row) (API.md)."""
+    stmt = (
+        select(User.id)
+        .where(User.role == Role.admin.value, User.active)
+        .order_by(User.id)
+        .with_for_update()
+    )
+    return set((await session.scalars(stmt)).all())
+
+
+def _keep_an_admin(admins: set[int], user: User, *, role: str, active: bool) -> None:
+    """409 when the change would leave no active admin."""
+    if user.id in admins and (role != Role.admin.value or not active) and not admins - {user.id}:
+        raise Conflict("there must always be at least one active admin")
+
+
 async def create_user(session: AsyncSession, actor: Actor, data: UserCreate) -> User:
     await _check_partner(session, data.role, data.partner_id, changed=data.partner_id is not None)
     user = User(
@@ -119,6 +138,11 @@ async def update_user(
     *,
     if_match: str | None,
 ) -> User:
+    # A change of role or active may remove an admin: lock the admins first (always before
+    # the user's own row, so the lock order is the same for everyone).
+    admins = (
+        await _lock_active_admins(session) if {"role", "active"} & patch.model_fields_set else None
+    )
     user = await get_user(session, actor, user_id, for_update=True)
     check_if_match(if_match, user.version)
     values = patch_values(patch, nullable=NULLABLE)
@@ -129,15 +153,25 @@ async def update_user(
         if values.get("role", user.role) != user.role:
             raise Conflict("you cannot change your own role; ask another admin")
     role = values.get("role", user.role)
+    if admins is not None:
+        _keep_an_admin(admins, user, role=role, active=values.get("active", user.active))
     partner_id = values.get("partner_id", user.partner_id)
     await _check_partner(
         session, role, partner_id, changed=partner_id is not None and partner_id != user.partner_id
+    )
+    # What a token stood for changes: every token issued before stops working at once
+    # (a reactivation too, so that it never revives the tokens of before the deactivation).
+    revoke = password is not None or any(
+        name in values and values[name] != getattr(user, name)
+        for name in ("role", "partner_id", "active")
     )
     before = audit.snapshot(user)
     apply(user, values)
     if password is not None:
         # A new salted hash every time: a password in the patch is always a change.
         user.password_hash = await _hash(password)
+    if revoke:
+        user.revoke_tokens()
     await session.flush()
     audit.updated_hidden(session, actor, user, before, (PASSWORD,) if password is not None else ())
     return user
@@ -146,10 +180,12 @@ async def update_user(
 async def delete_user(
     session: AsyncSession, actor: Actor, user_id: int, *, if_match: str | None
 ) -> None:
+    admins = await _lock_active_admins(session)
     user = await get_user(session, actor, user_id, for_update=True)
     if user.id == actor.user_id:
         raise Conflict("you cannot delete yourself; ask another admin")
     check_if_match(if_match, user.version)
+    _keep_an_admin(admins, user, role="", active=False)
     before = created_snapshot(user)
     await delete_row(session, user)
     audit.deleted(session, actor, user, before)
