@@ -70,6 +70,21 @@ def like_pattern(q: Any) -> ColumnElement[str]:
     return literal("%") + escaped + literal("%")
 
 
+_WORD = re.compile(r"[^\W_]{3}")
+
+
+def shape(q: str) -> str:
+    """``"short"`` when the folded ``q`` has no three word characters in a row (no trigram
+    for the index to look up), else ``""``."""
+    return "" if _WORD.search(fold(q)) else "short"
+
+
+def contains(search_column: Any, q: Any) -> ColumnElement[bool]:
+    """``search_column`` contains ``q`` folded (``strpos``: no pattern, no index)."""
+    result: ColumnElement[bool] = func.strpos(search_column, func.ipcp_fold(q)) > 0
+    return result
+
+
 def matches(search_column: Any, q: Any) -> ColumnElement[bool]:
     """``search_column`` (a folded ``search`` column) contains ``q`` folded, literally."""
     result: ColumnElement[bool] = search_column.like(like_pattern(q), escape="\\")

@@ -43,22 +43,31 @@ class Summary(BaseModel):
     schedule: Schedule
 
 
+Rendered = Annotated[
+    str,
+    Field(
+        description="In the report's language (`lang`, else `Accept-Language`): its translation"
+        " in that language, else its own text."
+    ),
+]
+
+
 class PartnerRef(BaseModel):
     id: int
     code: str
-    name: str
+    name: Rendered
 
 
 class PillarRef(BaseModel):
     id: int
     code: str
-    name: str
+    name: Rendered
 
 
 class ProgrammeHeader(BaseModel):
     id: int
     code: str
-    title: str
+    title: Rendered
     status: ProgrammeStatus
     starts_on: date
     ends_on: date
@@ -68,7 +77,7 @@ class ProgrammeHeader(BaseModel):
 class ProgrammeRef(BaseModel):
     id: int
     code: str
-    title: str
+    title: Rendered
     status: ProgrammeStatus
 
 
@@ -87,7 +96,7 @@ class PillarRow(BaseModel):
 class ProjectRow(BaseModel):
     id: int
     code: str
-    title: str
+    title: Rendered
     pillar_id: int
     status: ProjectStatus
     projects: Projects
@@ -107,7 +116,7 @@ class ProjectRow(BaseModel):
 class OverdueMilestone(BaseModel):
     milestone_id: int
     project_id: int
-    title: str
+    title: Rendered
     due_on: date
     days_overdue: int
 
@@ -115,7 +124,7 @@ class OverdueMilestone(BaseModel):
 class UpcomingMilestone(BaseModel):
     milestone_id: int
     project_id: int
-    title: str
+    title: Rendered
     due_on: date
 
 
