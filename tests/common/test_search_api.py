@@ -91,6 +91,7 @@ async def test_like_characters_are_literal(client: httpx.AsyncClient, factory: F
         ("UND2", "axb"),
         ("BSL", "back\\slash"),
         ("BSL2", "backslash"),
+        ("QUO", "O'Brien's $1 report"),
     ]:
         await factory.project(programme_id=programme.id, code=code, title=title)
     url = "/api/v1/projects"
@@ -100,6 +101,10 @@ async def test_like_characters_are_literal(client: httpx.AsyncClient, factory: F
     assert await _codes(client, url, q="_") == ["UND"]
     assert await _codes(client, url, q="k\\s") == ["BSL"]
     assert await _codes(client, url, q="\\") == ["BSL"]
+    # q is written into the statement as a quoted literal: quotes and $n stay text
+    assert await _codes(client, url, q="o'brien's $1") == ["QUO"]
+    assert await _codes(client, url, q="'; DROP TABLE projects; --") == []
+    assert await _codes(client, url, q="'") == ["QUO"]
     # the same through the trigram index (three letters or digits in a row)
     assert await _codes(client, url, q="100%") == ["PCT"]
     assert await _codes(client, url, q="back\\s") == ["BSL"]

@@ -106,10 +106,10 @@ def search(*sources: Any, name: str = "q") -> Filter:
     columns = [search_column(s) if isinstance(s, type) else s for s in sources]
 
     def where() -> ColumnElement[bool]:
-        return or_(*(folded.matches(column, bindparam(name)) for column in columns))
+        return or_(*(folded.matches(column, folded.term(name)) for column in columns))
 
     def short(_variant: str) -> ColumnElement[bool]:
-        return or_(*(folded.contains(column, bindparam(name)) for column in columns))
+        return or_(*(folded.contains(column, folded.term(name)) for column in columns))
 
     # A term without three letters or digits in a row has no trigram to look up: the index
     # would return every row to recheck (a generic plan of the LIKE statement does exactly
