@@ -5,7 +5,7 @@ table a generated ``search`` column, ``ipcp_fold`` of its code, texts and transl
 trigram GIN index (``pg_trgm``). The three standard pillars get their French and Arabic names.
 
 Revision ID: i15_languages_search
-Revises: h14c0ffee001
+Revises: h19a1b2c3d4e
 Create Date: 2026-11-30 15:00:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "i15_languages_search"
-down_revision: str | None = "h14c0ffee001"
+down_revision: str | None = "h19a1b2c3d4e"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -23,13 +23,29 @@ def plain_integer(value: Any) -> Any:
 
 
 # Any integer: an id beyond the database's range is simply not found (404), never a 500.
-ResourceId = Annotated[int, BeforeValidator(plain_integer), Path(description="The resource's id.")]
+ResourceId = Annotated[
+    int,
+    BeforeValidator(plain_integer),
+    Path(
+        description="The id (a number). To find it from a code, list the collection with `code=`."
+    ),
+]
 IfMatch = Annotated[
     str | None,
-    Header(description='`"<version>"` from the ETag; a stale value is 412 and changes nothing.'),
+    Header(
+        alias="If-Match",
+        description='The `ETag` you read (`"<version>"`): the change is made only if nobody'
+        " changed the resource since; otherwise 412 and nothing changes. Leave it empty to"
+        " change it whatever its version.",
+    ),
 ]
 IfNoneMatch = Annotated[
-    str | None, Header(description="An ETag; a match answers 304 with no body.")
+    str | None,
+    Header(
+        alias="If-None-Match",
+        description="The `ETag` you already have: if it is still current the answer is 304"
+        " with no body (nothing changed since you read it).",
+    ),
 ]
 PageParams = Annotated[ListParams, Depends(list_params)]
 Search = Annotated[
@@ -37,11 +53,10 @@ Search = Annotated[
     Query(
         min_length=1,
         max_length=200,
-        description=(
-            "Text search: a substring of the code or any text field, in any language, ignoring"
-            " case, accents, Arabic diacritics, hamza forms and tatweel; Arabic-Indic digits"
-            " match 0–9."
-        ),
+        description="Words to look for in the codes, names and titles, in every language of"
+        " the resource; upper and lower case, accents, Arabic diacritics and hamza forms,"
+        " tatweel and Arabic-Indic digits all match (`امن` finds «الأَمْنُ», `2016` finds"
+        " «٢٠١٦»). 1–200 characters; leave it out to list everything.",
     ),
 ]
 
