@@ -76,7 +76,7 @@ LISTING = listing.Spec(
     always_joins=1,  # ``overdue`` reads the project's status
     scope_via=Programme.partner_id,
     filters={
-        "q": search(Milestone.search),
+        "q": search(Milestone),
         "missing_translation": missing_translation(Milestone),
         "project_id": equals(Milestone.project_id),
         "ref": equals(Milestone.ref),

@@ -88,7 +88,12 @@ def _responses(
                     "description": "CSV only: `attachment` with the file's name, e.g."
                     " `programme-BHR-IPCP-2016-2017-06-30.csv`.",
                     "schema": {"type": "string"},
-                }
+                },
+                "Content-Language": {
+                    "description": "The language of the names and titles: `en`, `fr` or `ar`"
+                    " (`lang`, else the best match of `Accept-Language`, else `en`).",
+                    "schema": {"type": "string"},
+                },
             },
         },
         **errors(*codes, 406),
