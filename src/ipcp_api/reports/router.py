@@ -101,7 +101,12 @@ def _responses(
                     " `programme-BHR-IPCP-2016-2017-06-30.pdf` (`filename` in ASCII,"
                     " `filename*` in UTF-8).",
                     "schema": {"type": "string"},
-                }
+                },
+                "Content-Language": {
+                    "description": "The language of the names and titles: `en`, `fr` or `ar`"
+                    " (`lang`, else the best match of `Accept-Language`, else `en`).",
+                    "schema": {"type": "string"},
+                },
             },
         },
         **errors(*codes, 406),

@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-import xlsxwriter
-from xlsxwriter.worksheet import Worksheet
+import xlsxwriter  # type: ignore[import-untyped]
+from xlsxwriter.worksheet import Worksheet  # type: ignore[import-untyped]
 
 from ipcp_api.reports.render import fields, words
 from ipcp_api.reports.service import Report
