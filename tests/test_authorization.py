@@ -24,7 +24,7 @@ from ipcp_api.app import create_app
 from ipcp_api.config import load_settings
 
 PUBLIC = {"/api/v1/auth/token"}
-SCOPED = ("partner_id", "programme_id", "project_id", "milestone_id")
+SCOPED = ("partner_id", "programme_id", "project_id", "milestone_id", "baseline_id")
 REFERENCE = ("frameworks", "pillars")
 
 
@@ -67,6 +67,7 @@ async def world(factory) -> World:
         project = await factory.project(programme_id=programme.id)
         milestone = await factory.milestone(project_id=project.id)
         user = await factory.user(role="liaison", partner_id=partner.id)
+        baseline = await factory.baseline(programme_id=programme.id)
         ids[name] = {
             "partner_id": partner.id,
             "programme_id": programme.id,
@@ -75,6 +76,7 @@ async def world(factory) -> World:
             "user_id": user.id,
             "framework_id": framework.id,
             "pillar_id": pillar.id,
+            "baseline_id": baseline.id,
         }
     return World(a=ids["a"], b=ids["b"])
 
@@ -144,6 +146,9 @@ def _expected_for_b(role: str, method: str, path: str) -> set[int]:
         return {403}
     if write and (role == "viewer" or collection in STAFF_ONLY_WRITES):
         return {403}
+    if write and path.endswith(("/baselines", "/baselines/{baseline_id}")):
+        return {403}  # baselines: admin and staff write, liaison and viewer read
+
     if any(p in SCOPED for p in params):
         return {404}
     if collection in {*REFERENCE, "partners", "reports", "programmes", "projects", "milestones"}:

@@ -119,4 +119,13 @@ def updated_hidden(
 
 
 # The collection names an audit event's ``entity`` can hold (the audited tables).
-ENTITIES = ("frameworks", "partners", "pillars", "programmes", "projects", "milestones", "users")
+ENTITIES = (
+    "frameworks",
+    "partners",
+    "pillars",
+    "programmes",
+    "projects",
+    "milestones",
+    "users",
+    "baselines",
+)
