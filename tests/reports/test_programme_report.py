@@ -570,5 +570,7 @@ async def test_openapi_declares_both_media_types(client: httpx.AsyncClient) -> N
         assert names == (
             {"as_of", "framework_id", "status", "lang"}
             if path.endswith("portfolio")
+            else {"as_of", "lang", "baseline"}
+            if path.startswith("/api/v1/programmes/")
             else {"as_of", "lang"}
         )

@@ -33,6 +33,20 @@ AsOf = Annotated[
     Query(description="The date the report is computed as of (`YYYY-MM-DD`); default today (UTC)."),
 ]
 
+BaselineParam = Annotated[
+    str | None,
+    Query(
+        max_length=32,
+        description=(
+            "`approval` (the plan as approved) or the id of one of this programme's baselines:"
+            " adds the `baseline` block, and to the summary, every pillar and every project"
+            " `baseline_expected_progress`, `variance_vs_baseline`, `milestones_slipped`,"
+            " `max_slip_days`, `milestones_added`, `milestones_removed`; and `baseline_due_on`"
+            " and `slip_days` to every overdue and upcoming milestone (CSV: extra columns)."
+        ),
+    ),
+]
+
 _DEFINITIONS = (
     "Figures as of `as_of` (API.md, *Progress reports*): counted milestones are those not "
     "cancelled in projects not cancelled; progress = weight done by `as_of` / W; "
@@ -156,12 +170,13 @@ async def programme_report(
     programme_id: ResourceId,
     as_of: AsOf = None,
     lang: ReportLang = None,
+    baseline: BaselineParam = None,
 ) -> Response:
     language = _language(request, lang)
     fmt = negotiate(request.headers.get("accept"))
     async with _slots(request).slot(session):
         report = await service.programme_report(
-            session, actor, programme_id, as_of=_as_of(as_of), lang=language
+            session, actor, programme_id, as_of=_as_of(as_of), lang=language, baseline=baseline
         )
         if fmt == "csv":
             return _csv(
