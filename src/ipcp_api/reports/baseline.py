@@ -218,7 +218,8 @@ def chosen_baseline(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "id": first["baseline_id"],
         "kind": first["baseline_kind"],
         "name": first["baseline_name"],
-        "taken_at": first["baseline_taken_at"],
+        # RFC 3339 in UTC with "Z", as the baselines' own endpoints write it
+        "taken_at": first["baseline_taken_at"].isoformat().replace("+00:00", "Z"),
     }
 
 
