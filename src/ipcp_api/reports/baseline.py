@@ -31,6 +31,7 @@ from sqlalchemy import (
     not_,
     or_,
     select,
+    true,
     tuple_,
 )
 from sqlalchemy.sql import Executable
@@ -113,6 +114,8 @@ def figures_statement(as_of: ColumnElement[Any]) -> Executable:
         .subquery("live")
     )
     bm, bp = BaselineMilestone, BaselineProject
+    # the chosen id as a value (an InitPlan), so both copies are read by their index on it
+    chosen_id = select(chosen.c.id).scalar_subquery()
     copied = (
         select(
             bm.milestone_id,
@@ -123,7 +126,7 @@ def figures_statement(as_of: ColumnElement[Any]) -> Executable:
             and_(bm.state != _NOT_CANCELLED, bp.status != _NOT_CANCELLED).label("counted"),
         )
         .join(bp, and_(bp.baseline_id == bm.baseline_id, bp.project_id == bm.project_id))
-        .join(chosen, chosen.c.id == bm.baseline_id)
+        .where(bm.baseline_id == chosen_id, bp.baseline_id == chosen_id)
         .subquery("copied")
     )
     now = func.coalesce(live.c.counted, false())
@@ -146,26 +149,47 @@ def figures_statement(as_of: ColumnElement[Any]) -> Executable:
         .subquery("facts")
     )
     f = facts.c
-    weight = func.nullif(func.sum(f.weight), 0)
-    baseline_weight = func.nullif(func.sum(f.baseline_weight), 0)
-    progress = cast(func.sum(f.done_weight), Numeric) / weight
-    expected = cast(func.sum(f.baseline_due_weight), Numeric) / baseline_weight
-    level = func.grouping(f.pillar_id, f.project_id)
+    # Per project first (a hash aggregate over the facts), then GROUPING SETS over those few
+    # rows: every measure adds up (sums, counts, one maximum), as in the report itself.
+    per_project = (
+        select(
+            f.pillar_id,
+            f.project_id,
+            func.sum(f.weight).label("weight"),
+            func.sum(f.done_weight).label("done_weight"),
+            func.sum(f.baseline_weight).label("baseline_weight"),
+            func.sum(f.baseline_due_weight).label("baseline_due_weight"),
+            func.count().filter(f.slip > 0).label("slipped"),
+            func.max(f.slip).filter(f.slip > 0).label("max_slip"),
+            func.count().filter(f.added).label("added"),
+            func.count().filter(f.removed).label("removed"),
+        )
+        .group_by(f.pillar_id, f.project_id)
+        .subquery("fact_partials")
+    )
+    r = per_project.c
+    weight = func.nullif(func.sum(r.weight), 0)
+    baseline_weight = func.nullif(func.sum(r.baseline_weight), 0)
+    progress = cast(func.sum(r.done_weight), Numeric) / weight
+    expected = cast(func.sum(r.baseline_due_weight), Numeric) / baseline_weight
+    level = func.grouping(r.pillar_id, r.project_id)
+
+    def total(column: Any) -> ColumnElement[Any]:
+        return cast(func.coalesce(func.sum(column), 0), BigInteger)
+
     return (
         select(
             level.label("level"),
-            f.pillar_id,
-            f.project_id,
+            r.pillar_id,
+            r.project_id,
             cast(func.round(expected, metrics.PLACES), Float).label("baseline_expected_progress"),
             cast(func.round(progress - expected, metrics.PLACES), Float).label(
                 "variance_vs_baseline"
             ),
-            func.count().filter(f.slip > 0).label("milestones_slipped"),
-            cast(func.coalesce(func.max(f.slip).filter(f.slip > 0), 0), BigInteger).label(
-                "max_slip_days"
-            ),
-            func.count().filter(f.added).label("milestones_added"),
-            func.count().filter(f.removed).label("milestones_removed"),
+            total(r.slipped).label("milestones_slipped"),
+            cast(func.coalesce(func.max(r.max_slip), 0), BigInteger).label("max_slip_days"),
+            total(r.added).label("milestones_added"),
+            total(r.removed).label("milestones_removed"),
             select(chosen.c.id).scalar_subquery().label("baseline_id"),
             select(chosen.c.kind).scalar_subquery().label("baseline_kind"),
             select(chosen.c.name).scalar_subquery().label("baseline_name"),
@@ -173,8 +197,8 @@ def figures_statement(as_of: ColumnElement[Any]) -> Executable:
         )
         .group_by(
             func.grouping_sets(
-                tuple_(f.pillar_id, f.project_id),
-                tuple_(f.pillar_id),
+                tuple_(r.pillar_id, r.project_id),
+                tuple_(r.pillar_id),
                 literal_column("()"),
             )
         )
@@ -188,12 +212,20 @@ def lists_statement(lists: Executable) -> Executable:
     milestone when it counted there, else null."""
     items = lists.subquery("items")  # type: ignore[attr-defined]
     bm, bp = BaselineMilestone, BaselineProject
-    counted = and_(bm.state != _NOT_CANCELLED, bp.status != _NOT_CANCELLED)
+    baseline_id = bindparam("baseline_id", type_=BigInteger)
+    # one primary-key lookup per listed milestone (the lists are short)
     copy = (
-        select(bm.milestone_id, bm.due_on)
+        select(bm.due_on)
         .join(bp, and_(bp.baseline_id == bm.baseline_id, bp.project_id == bm.project_id))
-        .where(bm.baseline_id == bindparam("baseline_id", type_=BigInteger), counted)
-        .subquery("copy")
+        .where(
+            bm.baseline_id == baseline_id,
+            bm.milestone_id == items.c.milestone_id,
+            bm.state != _NOT_CANCELLED,
+            bp.status != _NOT_CANCELLED,
+        )
+        .correlate(items)
+        .limit(1)  # at most one anyway (the primary key); keeps the planner from flattening it
+        .lateral("copy")
     )
     return (
         select(
@@ -201,7 +233,7 @@ def lists_statement(lists: Executable) -> Executable:
             copy.c.due_on.label("baseline_due_on"),
             (items.c.due_on - copy.c.due_on).label("slip_days"),
         )
-        .select_from(items.outerjoin(copy, copy.c.milestone_id == items.c.milestone_id))
+        .select_from(items.outerjoin(copy, true()))
         .order_by(items.c.due_on, items.c.milestone_id)
     )
 
