@@ -14,6 +14,8 @@ from ipcp_api.common.metrics import today
 from ipcp_api.common.params import ResourceId
 from ipcp_api.common.responses import LIST, READ, errors
 from ipcp_api.common.types import MAX_BIGINT, IsoDate
+from ipcp_api.db.replica import HEADER as SERVED_BY
+from ipcp_api.db.replica import StandbyReads
 from ipcp_api.db.session import SessionDep
 from ipcp_api.enums import ProgrammeStatus
 from ipcp_api.reports import csv as report_csv
@@ -136,6 +138,17 @@ def _slots(request: Request) -> ReportSlots:
     return slots
 
 
+def _reads(request: Request) -> StandbyReads:
+    reads: StandbyReads = request.app.state.standby_reads
+    return reads
+
+
+def _served(response: Response, served_by: str) -> Response:
+    """``X-Served-By: standby | primary`` (db/replica.py)."""
+    response.headers[SERVED_BY] = served_by
+    return response
+
+
 def _as_of(value: date | None) -> date:
     return value if value is not None else today()
 
@@ -163,16 +176,25 @@ async def programme_report(
     language = _language(request, lang)
     chosen = negotiate(fmt, request.headers.get("accept"), OFFERS)
     async with _slots(request).slot(session):
-        report = await service.programme_report(
-            session, actor, programme_id, as_of=_as_of(as_of), lang=language, baseline=baseline
+        report, served_by = await _reads(request).run(
+            session,
+            service.programme_report,
+            actor,
+            programme_id,
+            as_of=_as_of(as_of),
+            lang=language,
+            baseline=baseline,
         )
         if chosen == "csv":
-            return _csv(
-                report_csv.programme_csv(report),
-                f"programme-{report['programme']['code']}-{report['as_of']}.csv",
-                language,
+            return _served(
+                _csv(
+                    report_csv.programme_csv(report),
+                    f"programme-{report['programme']['code']}-{report['as_of']}.csv",
+                    language,
+                ),
+                served_by,
             )
-        return _json(report, language)
+        return _served(_json(report, language), served_by)
 
 
 @router.get(
@@ -196,16 +218,19 @@ async def partner_report(
     language = _language(request, lang)
     chosen = negotiate(fmt, request.headers.get("accept"), OFFERS)
     async with _slots(request).slot(session):
-        report = await service.partner_report(
-            session, actor, partner_id, as_of=_as_of(as_of), lang=language
+        report, served_by = await _reads(request).run(
+            session, service.partner_report, actor, partner_id, as_of=_as_of(as_of), lang=language
         )
         if chosen == "csv":
-            return _csv(
-                report_csv.partner_csv(report),
-                f"partner-{report['partner']['code']}-{report['as_of']}.csv",
-                language,
+            return _served(
+                _csv(
+                    report_csv.partner_csv(report),
+                    f"partner-{report['partner']['code']}-{report['as_of']}.csv",
+                    language,
+                ),
+                served_by,
             )
-        return _json(report, language)
+        return _served(_json(report, language), served_by)
 
 
 @router.get(
@@ -239,8 +264,9 @@ async def portfolio_report(
     language = _language(request, lang)
     chosen = negotiate(fmt, request.headers.get("accept"), OFFERS)
     async with _slots(request).slot(session):
-        report = await service.portfolio_report(
+        report, served_by = await _reads(request).run(
             session,
+            service.portfolio_report,
             actor,
             as_of=_as_of(as_of),
             framework_id=framework_id,
@@ -248,7 +274,12 @@ async def portfolio_report(
             lang=language,
         )
         if chosen == "csv":
-            return _csv(
-                report_csv.portfolio_csv(report), f"portfolio-{report['as_of']}.csv", language
+            return _served(
+                _csv(
+                    report_csv.portfolio_csv(report),
+                    f"portfolio-{report['as_of']}.csv",
+                    language,
+                ),
+                served_by,
             )
-        return _json(report, language)
+        return _served(_json(report, language), served_by)
