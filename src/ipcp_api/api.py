@@ -7,6 +7,7 @@ from fastapi import Depends, FastAPI
 from ipcp_api.audit.router import router as audit_router
 from ipcp_api.auth.dependencies import current_actor
 from ipcp_api.auth.router import router as auth_router
+from ipcp_api.baselines.router import router as baselines_router
 from ipcp_api.common.http import forbid_unknown_query
 from ipcp_api.common.idempotency import idempotency_guard
 from ipcp_api.common.responses import errors
@@ -32,6 +33,7 @@ PROTECTED_ROUTERS = (
     milestones_router,
     imports_router,
     reports_router,
+    baselines_router,
     users_router,
     audit_router,
 )
