@@ -43,6 +43,10 @@ for lang in ar en fr; do
     "$URL&format=pdf&lang=$lang"
   pdftoppm -png -r 60 "$OUT/programme-$lang.pdf" "$OUT/programme-$lang"
 done
+# against the approval baseline (the demo programme has one)
+curl -fsS -H "$AUTH" -o "$OUT/programme-en-baseline.pdf" "$URL&format=pdf&lang=en&baseline=approval"
+pdftoppm -png -r 60 "$OUT/programme-en-baseline.pdf" "$OUT/programme-en-baseline"
+curl -fsS -H "$AUTH" -o "$OUT/programme-en-baseline.xlsx" "$URL&format=xlsx&lang=en&baseline=approval"
 curl -fsS -H "$AUTH" -o "$OUT/programme-ar.xlsx" "$URL&format=xlsx&lang=ar"
 curl -fsS -H "$AUTH" -o "$OUT/programme-en.xlsx" "$URL&format=xlsx&lang=en"
 "$VENV/bin/python" - "$OUT" <<'EOF'
