@@ -172,3 +172,27 @@ def test_only_auth_scope_reads_the_partner_scope() -> None:
         if found:
             offenders[name] = found
     assert offenders == {}, "filter on the partner scope through ipcp_api.auth.scope"
+
+
+# --- enumerations: enums in Python, varchar + CHECK in the database ---------------------------
+
+
+def test_every_enumerated_column_reads_as_its_enum() -> None:
+    import re as regex
+
+    from ipcp_api.db.types import StrEnumType
+    from ipcp_api.models import Base
+
+    checked = []
+    for table in Base.metadata.tables.values():
+        for constraint in table.constraints:
+            sqltext = str(getattr(constraint, "sqltext", ""))
+            match = regex.fullmatch(r"(\w+) IN \((.*)\)", sqltext)
+            if match is None:
+                continue
+            column = table.c[match.group(1)]
+            assert isinstance(column.type, StrEnumType), f"{table.name}.{column.name}"
+            values = {value.strip().strip("'") for value in match.group(2).split(",")}
+            assert values == {member.value for member in column.type.enum}
+            checked.append(f"{table.name}.{column.name}")
+    assert len(checked) >= 7, checked

@@ -203,3 +203,20 @@ async def test_every_read_is_one_statement_after_the_callers_user(
             one = await caller.get(f"/api/v1/{collection}/{ident}")
             assert one.status_code == 200, one.text
             assert statements.count == 2, (collection, statements.statements)
+
+
+async def test_enum_columns_load_as_enums(factory: Factory) -> None:
+    from ipcp_api.enums import MilestoneState, ProgrammeStatus, ProjectStatus
+
+    milestone = await factory.milestone()
+    session = factory.session
+    await session.refresh(milestone)
+    project = await session.get(projects.Project, milestone.project_id)
+    assert project is not None
+    programme = await session.get(programmes.Programme, project.programme_id)
+    assert programme is not None
+    await session.refresh(project)
+    await session.refresh(programme)
+    assert milestone.state is MilestoneState.pending
+    assert project.status is ProjectStatus.planned
+    assert programme.status is ProgrammeStatus.draft

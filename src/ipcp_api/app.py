@@ -13,6 +13,7 @@ from ipcp_api import __version__
 from ipcp_api.api import include_api
 from ipcp_api.auth.security import TokenVerifier, resolve_secret_key
 from ipcp_api.auth.throttle import LoginThrottle
+from ipcp_api.common import i18n
 from ipcp_api.config import Settings, get_settings
 from ipcp_api.db.session import bind_database, make_engine
 from ipcp_api.docs import TAGS, install_docs
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         },
     )
     app.state.settings = settings
+    i18n.configure(settings.language_codes)
     app.state.engine = None
     app.state.secret_key = resolve_secret_key(settings)
     app.state.tokens = TokenVerifier(app.state.secret_key)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -12,6 +13,22 @@ from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
+
+LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}$")
+
+
+def parse_languages(value: str) -> tuple[str, ...]:
+    """``IPCP_LANGUAGES``: comma-separated ISO 639 codes, the first one the default."""
+    codes = tuple(part.strip() for part in value.split(",") if part.strip())
+    if not codes:
+        raise ValueError("name at least one language, e.g. en,fr,ar")
+    for code in codes:
+        if not LANGUAGE_TAG.match(code):
+            raise ValueError(f"{code!r} is not a two- or three-letter lowercase language code")
+    if len(set(codes)) != len(codes):
+        raise ValueError("a language is listed twice")
+    return codes
+
 
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "placeholder"})
 
@@ -78,6 +95,8 @@ class Settings(BaseSettings):
     http_max_connections: Annotated[int, Field(ge=1, le=100_000)] = 1000
     # When set, GET /metrics needs "Authorization: Bearer <this>".
     metrics_token: str | None = None
+    # comma-separated language codes, the first the default (common/i18n.py)
+    languages: str = "en,fr,ar"
 
     @field_validator("database_url")
     @classmethod
@@ -95,6 +114,15 @@ class Settings(BaseSettings):
     @classmethod
     def _upper_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("languages")
+    @classmethod
+    def _check_languages(cls, value: str) -> str:
+        return ",".join(parse_languages(value))
+
+    @property
+    def language_codes(self) -> tuple[str, ...]:
+        return tuple(self.languages.split(","))
 
     @property
     def embedded(self) -> bool:

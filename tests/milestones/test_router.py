@@ -308,25 +308,15 @@ async def test_project_period_guards_new_due_dates(client: httpx.AsyncClient, fa
 # --- delete -----------------------------------------------------------------------------------
 
 
-async def test_delete(client: httpx.AsyncClient, factory, session) -> None:
+async def test_deleting_the_last_milestone_frees_its_project(
+    client: httpx.AsyncClient, factory, session
+) -> None:
+    """(412, 204 then 404 and the audit row: tests/test_shared_behaviours.py.)"""
     milestone = await factory.milestone()
-    url = f"{URL}/{milestone.id}"
-    assert (await client.delete(url, headers={"If-Match": '"2"'})).status_code == 412
-    assert (await client.get(url)).status_code == 200
-    assert (await client.delete(url, headers={"If-Match": '"1"'})).status_code == 204
-    assert (await client.get(url)).status_code == 404
-    assert (await client.delete(url)).status_code == 404
-    events = (
-        await session.scalars(
-            select(AuditEvent).where(
-                AuditEvent.entity == "milestones", AuditEvent.entity_id == milestone.id
-            )
-        )
-    ).all()
-    assert [e.action for e in events] == ["delete"]
-    assert events[0].changes["title"] == [milestone.title, None]
-    # with its last milestone gone the project may be deleted
-    assert (await client.delete(f"/api/v1/projects/{milestone.project_id}")).status_code == 204
+    project_url = f"/api/v1/projects/{milestone.project_id}"
+    assert (await client.delete(project_url)).status_code == 409
+    assert (await client.delete(f"{URL}/{milestone.id}")).status_code == 204
+    assert (await client.delete(project_url)).status_code == 204
 
 
 # --- overdue ----------------------------------------------------------------------------------

@@ -169,16 +169,6 @@ async def test_ids(client: httpx.AsyncClient) -> None:
     assert (await client.delete(f"{URL}/999999")).status_code == 404
 
 
-async def test_if_none_match_gives_304(client: httpx.AsyncClient, factory: Any) -> None:
-    programme = await factory.programme()
-    response = await client.get(f"{URL}/{programme.id}", headers={"If-None-Match": '"1"'})
-    assert response.status_code == 304
-    assert response.headers["etag"] == '"1"'
-    assert response.content == b""
-    fresh = await client.get(f"{URL}/{programme.id}", headers={"If-None-Match": '"7"'})
-    assert fresh.status_code == 200
-
-
 async def test_method_not_allowed_lists_allow(client: httpx.AsyncClient, factory: Any) -> None:
     programme = await factory.programme()
     response = await client.put(URL, json={})
@@ -482,22 +472,6 @@ async def test_shrinking_without_projects_is_fine(client: httpx.AsyncClient, fac
 
 
 # --- delete ------------------------------------------------------------------------------
-
-
-async def test_delete(client: httpx.AsyncClient, factory: Any, session: Any) -> None:
-    programme = await factory.programme()
-    url = f"{URL}/{programme.id}"
-    assert (await client.delete(url, headers={"If-Match": '"7"'})).status_code == 412
-    assert (await client.get(url)).status_code == 200
-    response = await client.delete(url, headers={"If-Match": '"1"'})
-    assert response.status_code == 204
-    assert response.content == b""
-    assert (await client.get(url)).status_code == 404
-    assert (await client.delete(url)).status_code == 404
-    [event] = await audit_events(session, programme.id)
-    assert event.action == "delete"
-    assert event.changes["code"] == [programme.code, None]
-    assert event.changes["status"] == ["draft", None]
 
 
 async def test_delete_with_projects_is_409(client: httpx.AsyncClient, factory: Any) -> None:

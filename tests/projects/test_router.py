@@ -102,17 +102,6 @@ async def test_defaults(client: httpx.AsyncClient, factory) -> None:
     assert data["status"] == "planned"
 
 
-async def test_if_none_match_gives_304(client: httpx.AsyncClient, factory) -> None:
-    project = await factory.project()
-    response = await client.get(f"{URL}/{project.id}", headers={"If-None-Match": '"1"'})
-    assert response.status_code == 304
-    assert response.headers["etag"] == '"1"'
-    assert response.content == b""
-    assert (
-        await client.get(f"{URL}/{project.id}", headers={"If-None-Match": '"2"'})
-    ).status_code == 200
-
-
 async def test_ids(client: httpx.AsyncClient) -> None:
     assert (await client.get(f"{URL}/999999")).status_code == 404
     assert (await client.get(f"{URL}/99999999999999999999999")).status_code == 404
@@ -355,25 +344,6 @@ async def test_move_to_another_programme(client: httpx.AsyncClient, factory, ses
 
 
 # --- delete -----------------------------------------------------------------------------------
-
-
-async def test_delete(client: httpx.AsyncClient, factory, session) -> None:
-    project = await factory.project()
-    url = f"{URL}/{project.id}"
-    assert (await client.delete(url, headers={"If-Match": '"7"'})).status_code == 412
-    assert (await client.get(url)).status_code == 200
-    assert (await client.delete(url, headers={"If-Match": '"1"'})).status_code == 204
-    assert (await client.get(url)).status_code == 404
-    assert (await client.delete(url)).status_code == 404
-    events = (
-        await session.scalars(
-            select(AuditEvent).where(
-                AuditEvent.entity == "projects", AuditEvent.entity_id == project.id
-            )
-        )
-    ).all()
-    assert [e.action for e in events] == ["delete"]
-    assert events[0].changes["code"] == [project.code, None]
 
 
 async def test_delete_with_milestones_is_409(client: httpx.AsyncClient, factory, session) -> None:

@@ -61,7 +61,7 @@ def record(
             return None
     event = AuditEvent(
         user_id=actor.user_id if actor is not None and actor.user_id != SYSTEM_USER_ID else None,
-        action=action.value,
+        action=action,
         entity=_entity(obj),
         entity_id=obj.id,
         changes=changes,
@@ -108,7 +108,7 @@ def updated_hidden(
                 user_id=actor.user_id
                 if actor is not None and actor.user_id != SYSTEM_USER_ID
                 else None,
-                action=AuditAction.update.value,
+                action=AuditAction.update,
                 entity=_entity(obj),
                 entity_id=obj.id,
                 changes=secret,

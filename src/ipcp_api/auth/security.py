@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -82,13 +83,22 @@ def create_token(key: str, *, user_id: int, expires_in: int, token_version: int 
     return jwt.encode(claims, key, algorithm=ALGORITHM)
 
 
-def decode_token(key: str, token: str) -> dict[str, Any] | None:
+def decode_token(
+    key: str, token: str, *, clock: Callable[[], float] | None = None
+) -> dict[str, Any] | None:
+    """The claims of a token signed with ``key`` that has not expired by ``clock()`` (the
+    system clock by default), or None."""
+    options: Any = {"require": ["sub", "exp"]}
+    if clock is not None:
+        options["verify_exp"] = False  # checked below, against the given clock
     try:
-        claims: dict[str, Any] = jwt.decode(
-            token, key, algorithms=[ALGORITHM], options={"require": ["sub", "exp"]}
-        )
+        claims: dict[str, Any] = jwt.decode(token, key, algorithms=[ALGORITHM], options=options)
     except jwt.PyJWTError:
         return None
+    if clock is not None:
+        exp = claims.get("exp")
+        if not isinstance(exp, int | float) or clock() >= exp:
+            return None
     return claims
 
 
@@ -105,10 +115,12 @@ class TokenVerifier:
     on every request, so a deactivated user is locked out at once. Failures are not kept.
     """
 
-    def __init__(self, key: str, size: int = 4096) -> None:
+    def __init__(self, key: str, size: int = 4096, clock: Callable[[], float] = time.time) -> None:
         self._key = key
+        self.clock = clock
+        """Seconds since the epoch; tests move it instead of sleeping."""
         self._verified: TLRUCache[str, tuple[int, int, float]] = TLRUCache(
-            maxsize=size, ttu=lambda _token, value, _now: value[2], timer=time.time
+            maxsize=size, ttu=lambda _token, value, _now: value[2], timer=lambda: self.clock()
         )
 
     def user_id(self, token: str) -> int | None:
@@ -120,9 +132,9 @@ class TokenVerifier:
         """The token's (user id, token version), or None if it is forged, garbled, expired or
         not ours."""
         known = self._verified.get(token)
-        if known is not None and time.time() < known[2]:
+        if known is not None and self.clock() < known[2]:
             return known[0], known[1]
-        claims = decode_token(self._key, token)
+        claims = decode_token(self._key, token, clock=self.clock)
         sub = claims.get("sub") if claims else None
         exp = claims.get("exp") if claims else None
         version = claims.get(TOKEN_VERSION_CLAIM, 0) if claims else None

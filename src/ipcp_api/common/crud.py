@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from enum import StrEnum
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -51,11 +50,6 @@ def patch_values(patch: BaseModel, *, nullable: Iterable[str] = ()) -> dict[str,
         if value is None and name not in allowed_null:
             raise Invalid(("body", name), "may not be null")
     return values
-
-
-def plain_values(values: dict[str, Any]) -> dict[str, Any]:
-    """Enum members as their plain string values (what the columns hold)."""
-    return {k: v.value if isinstance(v, StrEnum) else v for k, v in values.items()}
 
 
 def apply(obj: Any, values: dict[str, Any]) -> None:

@@ -35,7 +35,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ipcp_api.auth import scope
 from ipcp_api.auth.actor import Actor
-from ipcp_api.common.crud import escape_like
+from ipcp_api.common import i18n
+from ipcp_api.common import search as folded
 from ipcp_api.common.http import etag, in_id_range, json_response, not_modified
 from ipcp_api.common.pagination import (
     CursorShape,
@@ -92,13 +93,20 @@ def equals(column: Any, name: str | None = None, *, joins: int = 0) -> Filter:
 
 
 def search(*columns: Any, name: str = "q") -> Filter:
-    """``q``: a case-insensitive substring of any of ``columns`` (``%`` and ``_`` literal)."""
+    """``q``: a literal substring of any of ``columns`` after folding (``common/search.py``):
+    pass a model's generated ``search`` column, which holds its code, texts and translations
+    already folded and has a trigram index."""
 
     def where() -> ColumnElement[bool]:
-        pattern: Any = bindparam(name)
-        return or_(*(column.ilike(pattern, escape="\\") for column in columns))
+        return or_(*(folded.matches(column, bindparam(name)) for column in columns))
 
-    return Filter(where, lambda q: f"%{escape_like(q)}%")
+    return Filter(where, folded.check_q)
+
+
+def missing_translation(model: Any, name: str = "missing_translation") -> Filter:
+    """``missing_translation=<lang>``: rows with a translatable, non-null field that has no
+    text in that language (``common/i18n.py``)."""
+    return Filter(lambda: i18n.missing_translation(model, name), i18n.check_language)
 
 
 def _plain(value: Any) -> Any:

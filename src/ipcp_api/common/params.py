@@ -34,7 +34,15 @@ IfNoneMatch = Annotated[
 PageParams = Annotated[ListParams, Depends(list_params)]
 Search = Annotated[
     Text | None,
-    Query(max_length=200, description="Case-insensitive text search, in any script."),
+    Query(
+        min_length=1,
+        max_length=200,
+        description=(
+            "Text search: a substring of the code or any text field, in any language, ignoring"
+            " case, accents, Arabic diacritics, hamza forms and tatweel; Arabic-Indic digits"
+            " match 0–9."
+        ),
+    ),
 ]
 
 

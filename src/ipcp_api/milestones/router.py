@@ -7,9 +7,10 @@ from fastapi import APIRouter, Query, Request, Response, status
 from ipcp_api.auth.dependencies import CurrentActor
 from ipcp_api.common import listing
 from ipcp_api.common.http import etag
+from ipcp_api.common.i18n import MissingTranslation
 from ipcp_api.common.idempotency import ApiRoute
 from ipcp_api.common.listing import filter_id, page_response, row_response, sort_query
-from ipcp_api.common.params import IfMatch, IfNoneMatch, PageParams, ResourceId
+from ipcp_api.common.params import IfMatch, IfNoneMatch, PageParams, ResourceId, Search
 from ipcp_api.common.responses import CREATE, DELETE, LIST, READ, UPDATE, errors
 from ipcp_api.common.types import IsoDate
 from ipcp_api.db.session import SessionDep
@@ -66,6 +67,8 @@ async def list_milestones(
     due_after: Annotated[
         IsoDate | None, Query(description="Only milestones due after this date (exclusive).")
     ] = None,
+    q: Search = None,
+    missing_translation: MissingTranslation = None,
     sort: Annotated[str | None, sort_query(service.LISTING)] = None,
 ) -> Response:
     result = await listing.list_rows(
@@ -75,6 +78,8 @@ async def list_milestones(
         page,
         sort=sort,
         filters={
+            "q": q,
+            "missing_translation": missing_translation,
             "project_id": project_id,
             "programme_id": programme_id,
             "state": state,

@@ -5,6 +5,14 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, ConfigDict, Field, StrictInt
 
+from ipcp_api.common.i18n import (
+    LANG_READ,
+    TRANSLATIONS_READ,
+    Lang,
+    TranslationsIn,
+    TranslationsOf,
+    default_language,
+)
 from ipcp_api.common.schemas import InputModel, NotNull, Page, ResourceRead
 from ipcp_api.common.types import IdRef, IsoDate, Text, integral
 from ipcp_api.enums import MilestoneState
@@ -24,6 +32,9 @@ CompletedOn = Annotated[
     Field(description="Required when `state` is `done`, null otherwise; not after today (UTC)."),
 ]
 
+MilestoneTranslations = TranslationsOf("Milestone", title=MilestoneTitle)
+MilestoneTranslationsPatch = TranslationsOf("MilestonePatch", patch=True, title=MilestoneTitle)
+
 _EXAMPLE: dict[str, Any] = {
     "project_id": 1,
     "title": "Course curriculum agreed",
@@ -31,6 +42,11 @@ _EXAMPLE: dict[str, Any] = {
     "weight": 2,
     "state": "done",
     "completed_on": "2016-12-10",
+    "lang": "en",
+    "translations": {
+        "fr": {"title": "Programme du cours approuvé"},
+        "ar": {"title": "الاتفاق على منهج الدورة"},
+    },
 }
 
 
@@ -45,6 +61,8 @@ class MilestoneCreate(InputModel):
     weight: Weight = 1
     state: State = MilestoneState.pending
     completed_on: CompletedOn | None = None
+    lang: Lang = Field(default_factory=default_language)
+    translations: Annotated[TranslationsIn, MilestoneTranslations] = Field(default_factory=dict)
 
 
 class MilestonePatch(InputModel):
@@ -65,6 +83,8 @@ class MilestonePatch(InputModel):
     weight: NotNull[Weight] = None
     state: NotNull[State] = None
     completed_on: CompletedOn | None = None
+    lang: NotNull[Lang] = None
+    translations: Annotated[TranslationsIn | None, MilestoneTranslationsPatch] = None
 
 
 class MilestoneRead(ResourceRead):
@@ -74,6 +94,8 @@ class MilestoneRead(ResourceRead):
     weight: int
     state: MilestoneState
     completed_on: date | None
+    lang: str = LANG_READ
+    translations: dict[str, dict[str, str]] = TRANSLATIONS_READ
     overdue: bool = Field(
         description=(
             "Read-only, as of today (UTC): counted (neither it nor its project cancelled), "

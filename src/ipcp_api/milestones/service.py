@@ -11,17 +11,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ipcp_api.auth import scope
 from ipcp_api.auth.actor import Actor
-from ipcp_api.common import listing, metrics
+from ipcp_api.common import i18n, listing, metrics
 from ipcp_api.common.crud import (
     delete_audited,
     insert_audited,
     one_or_404,
     patch_values,
-    plain_values,
     update_audited,
 )
 from ipcp_api.common.http import check_if_match, in_id_range
-from ipcp_api.common.listing import Filter, equals, flag
+from ipcp_api.common.listing import Filter, equals, flag, missing_translation, search
 from ipcp_api.common.metrics import AS_OF
 from ipcp_api.enums import MilestoneState
 from ipcp_api.errors import Invalid, invalid_fields
@@ -29,7 +28,7 @@ from ipcp_api.milestones.schemas import MilestoneCreate, MilestonePatch, Milesto
 from ipcp_api.models import Milestone, Programme, Project
 from ipcp_api.programmes import workflow
 
-NULLABLE = ("completed_on",)
+NULLABLE = ("completed_on", "translations")
 
 
 # --- scoping ----------------------------------------------------------------------------------
@@ -77,6 +76,8 @@ LISTING = listing.Spec(
     always_joins=1,  # ``overdue`` reads the project's status
     scope_via=Programme.partner_id,
     filters={
+        "q": search(Milestone.search),
+        "missing_translation": missing_translation(Milestone),
         "project_id": equals(Milestone.project_id),
         "programme_id": equals(Project.programme_id, "programme_id"),
         "state": equals(Milestone.state),
@@ -134,7 +135,7 @@ def _check(
     project: Project,
     *,
     due_on: date,
-    state: str,
+    state: MilestoneState,
     completed_on: date | None,
 ) -> None:
     """The rules on the merged milestone; every broken one is named (422)."""
@@ -142,7 +143,7 @@ def _check(
     if not project.starts_on <= due_on <= project.ends_on:
         period = f"{project.starts_on.isoformat()}..{project.ends_on.isoformat()}"
         errors.append(("due_on", f"must lie inside the project's period {period}"))
-    if state == MilestoneState.done.value:
+    if state is MilestoneState.done:
         if completed_on is None:
             errors.append(("completed_on", "is required when state is done"))
         elif completed_on > metrics.today():
@@ -162,7 +163,8 @@ async def create_milestone(
     workflow.forbid_viewer(actor, "milestones")
     project, programme = await _lock_project(session, actor, data.project_id)
     workflow.check_may_change_inside(actor, programme, "milestones")
-    values = plain_values(data.model_dump())
+    i18n.check_new(data.lang, data.translations)
+    values = data.model_dump()
     _check(
         project,
         due_on=values["due_on"],
@@ -184,7 +186,8 @@ async def update_milestone(
     workflow.forbid_viewer(actor, "milestones")
     milestone = await _lock_milestone(session, actor, milestone_id)
     check_if_match(if_match, milestone.version)
-    values = plain_values(patch_values(patch, nullable=NULLABLE))
+    values = patch_values(patch, nullable=NULLABLE)
+    i18n.merge(milestone, values)
     project, programme = await _lock_project(session, actor, milestone.project_id)
     workflow.check_may_change_inside(actor, programme, "milestones")
     if values.get("project_id", milestone.project_id) != milestone.project_id:

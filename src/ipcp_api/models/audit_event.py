@@ -8,6 +8,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ipcp_api.db.base import Base
+from ipcp_api.db.types import StrEnumType
 from ipcp_api.enums import AuditAction, sql_in
 
 
@@ -27,7 +28,7 @@ class AuditEvent(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     user_id: Mapped[int | None] = mapped_column(BigInteger)
-    action: Mapped[str] = mapped_column(String(8))
+    action: Mapped[AuditAction] = mapped_column(StrEnumType(AuditAction, 8))
     entity: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[int] = mapped_column(BigInteger)
     changes: Mapped[dict[str, Any]] = mapped_column(JSONB)

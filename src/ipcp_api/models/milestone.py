@@ -6,10 +6,12 @@ from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, Int
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ipcp_api.db.base import Resource, finite_date
+from ipcp_api.db.localized import Localized, localized_table_args
+from ipcp_api.db.types import StrEnumType
 from ipcp_api.enums import MilestoneState, sql_in
 
 
-class Milestone(Resource):
+class Milestone(Localized, Resource):
     __tablename__ = "milestones"
     __table_args__ = (
         finite_date("due_on"),
@@ -23,8 +25,20 @@ class Milestone(Resource):
         Index(None, "title", "id"),
         Index(None, "weight", "id"),
         Index(None, "state", "id"),
+        *localized_table_args(),
     )
-    audited_fields = ("project_id", "title", "due_on", "weight", "state", "completed_on")
+    translatable = ("title",)
+    searchable = ("title",)
+    audited_fields = (
+        "project_id",
+        "title",
+        "due_on",
+        "weight",
+        "state",
+        "completed_on",
+        "lang",
+        "translations",
+    )
 
     project_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("projects.id", ondelete="RESTRICT")
@@ -32,5 +46,7 @@ class Milestone(Resource):
     title: Mapped[str] = mapped_column(String(300))
     due_on: Mapped[date] = mapped_column(Date)
     weight: Mapped[int] = mapped_column(Integer, server_default="1")
-    state: Mapped[str] = mapped_column(String(16), server_default=MilestoneState.pending.value)
+    state: Mapped[MilestoneState] = mapped_column(
+        StrEnumType(MilestoneState, 16), server_default=MilestoneState.pending.value
+    )
     completed_on: Mapped[date | None] = mapped_column(Date)

@@ -15,10 +15,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ipcp_api.db.base import Resource, finite_date
+from ipcp_api.db.localized import Localized, localized_table_args
+from ipcp_api.db.types import StrEnumType
 from ipcp_api.enums import ProgrammeKind, ProgrammeStatus, sql_in
 
 
-class Programme(Resource):
+class Programme(Localized, Resource):
     __tablename__ = "programmes"
     __table_args__ = (
         finite_date("starts_on"),
@@ -44,7 +46,10 @@ class Programme(Resource):
         Index(None, "title", "id"),
         Index(None, "starts_on", "id"),
         Index(None, "ends_on", "id"),
+        *localized_table_args(),
     )
+    translatable = ("title", "description")
+    searchable = ("code", "title", "description")
     audited_fields = (
         "partner_id",
         "code",
@@ -55,6 +60,8 @@ class Programme(Resource):
         "description",
         "status",
         "approved_on",
+        "lang",
+        "translations",
     )
 
     partner_id: Mapped[int] = mapped_column(
@@ -62,9 +69,13 @@ class Programme(Resource):
     )
     code: Mapped[str] = mapped_column(String(32))
     title: Mapped[str] = mapped_column(String(300))
-    kind: Mapped[str] = mapped_column(String(8), server_default=ProgrammeKind.IPCP.value)
+    kind: Mapped[ProgrammeKind] = mapped_column(
+        StrEnumType(ProgrammeKind, 8), server_default=ProgrammeKind.IPCP.value
+    )
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
     description: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), server_default=ProgrammeStatus.draft.value)
+    status: Mapped[ProgrammeStatus] = mapped_column(
+        StrEnumType(ProgrammeStatus, 16), server_default=ProgrammeStatus.draft.value
+    )
     approved_on: Mapped[date | None] = mapped_column(Date)

@@ -13,6 +13,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ipcp_api.db.base import Resource
+from ipcp_api.db.types import StrEnumType
 from ipcp_api.enums import Role, sql_in
 
 
@@ -34,7 +35,7 @@ class User(Resource):
 
     username: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(16))
+    role: Mapped[Role] = mapped_column(StrEnumType(Role, 16))
     partner_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("partners.id", ondelete="RESTRICT")
     )

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request, Response, status
 from ipcp_api.auth.dependencies import CurrentActor, StaffActor
 from ipcp_api.common import listing
 from ipcp_api.common.http import etag
+from ipcp_api.common.i18n import MissingTranslation
 from ipcp_api.common.idempotency import ApiRoute
 from ipcp_api.common.listing import CodeFilter, page_response, row_response, sort_query
 from ipcp_api.common.params import IfMatch, IfNoneMatch, PageParams, ResourceId, Search
@@ -40,10 +41,20 @@ async def list_pillars(
     page: PageParams,
     q: Search = None,
     code: CodeFilter = None,
+    missing_translation: MissingTranslation = None,
     sort: Annotated[str | None, sort_query(service.LISTING)] = None,
 ) -> Response:
     result = await listing.list_rows(
-        session, service.LISTING, actor, page, sort=sort, filters={"q": q, "code": code}
+        session,
+        service.LISTING,
+        actor,
+        page,
+        sort=sort,
+        filters={
+            "q": q,
+            "missing_translation": missing_translation,
+            "code": code,
+        },
     )
     return page_response(request, result)
 

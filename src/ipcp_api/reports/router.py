@@ -7,6 +7,8 @@ import orjson
 from fastapi import APIRouter, Query, Request, Response
 
 from ipcp_api.auth.dependencies import CurrentActor
+from ipcp_api.common import i18n
+from ipcp_api.common.i18n import ReportLang
 from ipcp_api.common.metrics import today
 from ipcp_api.common.params import ResourceId
 from ipcp_api.common.responses import LIST, READ, errors
@@ -104,17 +106,28 @@ def negotiate(accept: str | None) -> Format:
     return chosen
 
 
-def _csv(body: str, filename: str) -> Response:
+def _csv(body: str, filename: str, lang: str) -> Response:
     return Response(
         content=body.encode("utf-8"),
         media_type=f"{CSV}; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Vary": "Accept"},
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            **i18n.content_headers(lang),
+        },
     )
 
 
-def _json(report: service.Report) -> Response:
+def _json(report: service.Report, lang: str) -> Response:
     # The report is JSON-ready data; orjson writes it in one pass (dates as YYYY-MM-DD).
-    return Response(content=orjson.dumps(report), media_type=JSON, headers={"Vary": "Accept"})
+    return Response(
+        content=orjson.dumps(report), media_type=JSON, headers=i18n.content_headers(lang)
+    )
+
+
+def _language(request: Request, lang: str | None) -> str:
+    """``lang``, else the best match of ``Accept-Language``, else the default (422 for an
+    unsupported ``lang``; never 406)."""
+    return i18n.negotiate(lang, request.headers.get("accept-language"))
 
 
 def _slots(request: Request) -> ReportSlots:
@@ -142,16 +155,21 @@ async def programme_report(
     actor: CurrentActor,
     programme_id: ResourceId,
     as_of: AsOf = None,
+    lang: ReportLang = None,
 ) -> Response:
+    language = _language(request, lang)
     fmt = negotiate(request.headers.get("accept"))
     async with _slots(request).slot(session):
-        report = await service.programme_report(session, actor, programme_id, as_of=_as_of(as_of))
+        report = await service.programme_report(
+            session, actor, programme_id, as_of=_as_of(as_of), lang=language
+        )
         if fmt == "csv":
             return _csv(
                 report_csv.programme_csv(report),
                 f"programme-{report['programme']['code']}-{report['as_of']}.csv",
+                language,
             )
-        return _json(report)
+        return _json(report, language)
 
 
 @router.get(
@@ -169,16 +187,21 @@ async def partner_report(
     actor: CurrentActor,
     partner_id: ResourceId,
     as_of: AsOf = None,
+    lang: ReportLang = None,
 ) -> Response:
+    language = _language(request, lang)
     fmt = negotiate(request.headers.get("accept"))
     async with _slots(request).slot(session):
-        report = await service.partner_report(session, actor, partner_id, as_of=_as_of(as_of))
+        report = await service.partner_report(
+            session, actor, partner_id, as_of=_as_of(as_of), lang=language
+        )
         if fmt == "csv":
             return _csv(
                 report_csv.partner_csv(report),
                 f"partner-{report['partner']['code']}-{report['as_of']}.csv",
+                language,
             )
-        return _json(report)
+        return _json(report, language)
 
 
 @router.get(
@@ -206,12 +229,21 @@ async def portfolio_report(
     status: Annotated[
         ProgrammeStatus | None, Query(description="Only programmes with this status.")
     ] = None,
+    lang: ReportLang = None,
 ) -> Response:
+    language = _language(request, lang)
     fmt = negotiate(request.headers.get("accept"))
     async with _slots(request).slot(session):
         report = await service.portfolio_report(
-            session, actor, as_of=_as_of(as_of), framework_id=framework_id, status=status
+            session,
+            actor,
+            as_of=_as_of(as_of),
+            framework_id=framework_id,
+            status=status,
+            lang=language,
         )
         if fmt == "csv":
-            return _csv(report_csv.portfolio_csv(report), f"portfolio-{report['as_of']}.csv")
-        return _json(report)
+            return _csv(
+                report_csv.portfolio_csv(report), f"portfolio-{report['as_of']}.csv", language
+            )
+        return _json(report, language)

@@ -94,7 +94,7 @@ async def create_or_reset(
             before = audit.snapshot(user)
             reactivated = not user.active
             user.password_hash = password_hash
-            user.role = checked.value
+            user.role = checked
             user.partner_id = partner_id
             user.active = True
             user.revoke_tokens()  # a new password: the tokens issued before stop working

@@ -120,7 +120,7 @@ async def create_user(session: AsyncSession, actor: Actor, data: UserCreate) -> 
     user = User(
         username=data.username,
         password_hash=await _hash(data.password),
-        role=data.role.value,
+        role=data.role,
         partner_id=data.partner_id,
         active=data.active,
     )
@@ -147,8 +147,6 @@ async def update_user(
     check_if_match(if_match, user.version)
     values = patch_values(patch, nullable=NULLABLE)
     password = values.pop(PASSWORD, None)
-    if "role" in values:
-        values["role"] = Role(values["role"]).value
     if user.id == actor.user_id:
         if values.get("active") is False:
             raise Conflict("you cannot deactivate yourself; ask another admin")
