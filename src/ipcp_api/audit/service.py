@@ -36,7 +36,9 @@ def snapshot(obj: Any, fields: tuple[str, ...] | None = None) -> dict[str, Any]:
 
 
 def _entity(obj: Any) -> str:
-    return str(obj.__tablename__)
+    """The collection name: the table's, with ``-`` for ``_`` (``action_items`` ->
+    ``action-items``, as in the URL)."""
+    return str(obj.__tablename__).replace("_", "-")
 
 
 def record(
@@ -119,4 +121,16 @@ def updated_hidden(
 
 
 # The collection names an audit event's ``entity`` can hold (the audited tables).
-ENTITIES = ("frameworks", "partners", "pillars", "programmes", "projects", "milestones", "users")
+ENTITIES = (
+    "frameworks",
+    "partners",
+    "pillars",
+    "programmes",
+    "projects",
+    "milestones",
+    "users",
+    "committees",
+    "reviews",
+    "decisions",
+    "action-items",
+)

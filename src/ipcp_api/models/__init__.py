@@ -1,7 +1,10 @@
 """All ORM classes; importing this package registers every table on ``Base.metadata``."""
 
 from ipcp_api.db.base import Base
+from ipcp_api.models.action_item import ActionItem
 from ipcp_api.models.audit_event import AuditEvent
+from ipcp_api.models.committee import Committee
+from ipcp_api.models.decision import Decision
 from ipcp_api.models.framework import Framework
 from ipcp_api.models.framework_membership import FrameworkMembership
 from ipcp_api.models.idempotency_key import IdempotencyKey
@@ -10,11 +13,15 @@ from ipcp_api.models.partner import Partner
 from ipcp_api.models.pillar import Pillar
 from ipcp_api.models.programme import Programme
 from ipcp_api.models.project import Project
+from ipcp_api.models.review import Review
 from ipcp_api.models.user import User
 
 __all__ = [
+    "ActionItem",
     "AuditEvent",
     "Base",
+    "Committee",
+    "Decision",
     "Framework",
     "FrameworkMembership",
     "IdempotencyKey",
@@ -23,5 +30,6 @@ __all__ = [
     "Pillar",
     "Programme",
     "Project",
+    "Review",
     "User",
 ]
