@@ -14,12 +14,16 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from ipcp_api.models import AuditEvent, Pillar
+from ipcp_api.models import AuditEvent, Committee, Pillar
 from tests.factories import Factory
 
 
 async def _pillar(factory: Factory) -> Any:
     return await factory._add(Pillar(code="shared-extra", name="Shared extra", position=10))
+
+
+async def _committee(factory: Factory) -> Any:
+    return await factory._add(Committee(code="SHX", name="Shared extra"))
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,10 @@ RESOURCES = [
     Resource("projects", lambda f: f.project(), {"title": "Changed"}),
     Resource("milestones", lambda f: f.milestone(), {"title": "Changed"}),
     Resource("users", lambda f: f.user(role="staff"), {"role": "viewer"}),
+    Resource("committees", _committee, {"name": "Changed"}),
+    Resource("reviews", lambda f: f.review(), {"place": "Changed"}),
+    Resource("decisions", lambda f: f.decision(), {"text": "Changed"}),
+    Resource("action-items", lambda f: f.action_item(), {"title": "Changed"}),
 ]
 IDS = [resource.collection for resource in RESOURCES]
 
