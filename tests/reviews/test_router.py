@@ -451,3 +451,58 @@ async def test_liaison_narrow_right_on_action_items(client_for, factory) -> None
     assert (
         await viewer.patch(f"/api/v1/action-items/{ours.id}", json={"status": "open"})
     ).status_code == 403
+
+
+async def test_review_idempotency_key_translations_and_audit(client, factory, session) -> None:
+    programme = await factory.programme()
+    pcsc = await factory.committee("PCSC")
+    body = _review_body(
+        programme.id, pcsc.id, summary="Review", translations={"ar": {"summary": "مراجعة"}}
+    )
+    headers = {"Idempotency-Key": "review-1"}
+    first = await client.post("/api/v1/reviews", json=body, headers=headers)
+    assert first.status_code == 201, first.text
+    before = await _count(session, Review)
+    again = await client.post("/api/v1/reviews", json=body, headers=headers)
+    assert again.status_code == 201
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()
+    assert await _count(session, Review) == before
+    other = await client.post("/api/v1/reviews", json={**body, "place": "Mons"}, headers=headers)
+    assert other.status_code == 422
+    url = f"/api/v1/reviews/{first.json()['id']}"
+    patched = await client.patch(
+        url, json={"translations": {"fr": {"summary": "Examen"}, "ar": {"summary": None}}}
+    )
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["translations"] == {"fr": {"summary": "Examen"}}
+    bad = await client.patch(url, json={"translations": {"fr": {"place": "Mons"}}})
+    assert bad.status_code == 422
+    own = await client.patch(url, json={"translations": {"en": {"summary": "x"}}})
+    assert own.status_code == 422
+    found = await client.get("/api/v1/reviews", params={"q": "examen"})
+    assert [item["id"] for item in found.json()["items"]] == [first.json()["id"]]
+    missing = await client.get(
+        "/api/v1/reviews", params={"missing_translation": "ar", "programme_id": programme.id}
+    )
+    assert [item["id"] for item in missing.json()["items"]] == [first.json()["id"]]
+    audit = (
+        await client.get(
+            "/api/v1/audit", params={"entity": "reviews", "entity_id": first.json()["id"]}
+        )
+    ).json()
+    assert [event["action"] for event in audit["items"]] == ["update", "create"]
+    assert audit["items"][0]["changes"]["translations"][1] == {"fr": {"summary": "Examen"}}
+
+
+async def test_review_merge_patch_nulls_and_read_only(client, factory) -> None:
+    review = await factory.review(place="Brussels", summary="x")
+    url = f"/api/v1/reviews/{review.id}"
+    cleared = await client.patch(url, json={"place": None, "summary": None, "allies_count": None})
+    assert cleared.status_code == 200, cleared.text
+    body = cleared.json()
+    assert (body["place"], body["summary"], body["format_label"]) == (None, None, None)
+    for bad in ({"held_on": None}, {"format": None}, {"id": 5}, {"version": 3}, {"status": None}):
+        assert (await client.patch(url, json=bad)).status_code == 422, bad
+    unchanged = await client.patch(url, json={"status": "planned"})
+    assert unchanged.json()["version"] == body["version"]
