@@ -46,6 +46,13 @@ TAGS = [
     {"name": "programmes", "description": "Multi-year programmes agreed with a partner (IPCP...)."},
     {"name": "projects", "description": "Projects under a programme, one pillar each."},
     {"name": "milestones", "description": "Dated, weighted milestones of a project."},
+    {
+        "name": "reviews",
+        "description": "Committee reviews of a programme with the partner (the 28+1 meetings).",
+    },
+    {"name": "decisions", "description": "What a review decided."},
+    {"name": "action items", "description": "Follow-up agreed at a review, and who owns it."},
+    {"name": "committees", "description": "The committees that review programmes (PCSC, NAC)."},
     {"name": "partners", "description": "Partner countries and organisations."},
     {
         "name": "frameworks",
