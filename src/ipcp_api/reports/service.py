@@ -411,7 +411,7 @@ def programme_follow_up_statement() -> Executable:
 
     last = review(
         "last",
-        lambda r: r.status.in_([ReviewStatus.held.value, ReviewStatus.closed.value]),
+        lambda r: or_(r.status == ReviewStatus.held.value, r.status == ReviewStatus.closed.value),
         lambda r: r.held_on <= at,
         latest=True,
     )
