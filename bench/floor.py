@@ -18,19 +18,17 @@ Routes (GET only, as the admin would see them; anything else is 404):
 - ``/api/v1/programmes/{id}/report?as_of=`` (JSON or ``Accept: text/csv``) and
   ``/api/v1/reports/portfolio?as_of=``.
 
-The list and detail statements are written here by hand: one statement each (the page and
-its total together), the progress definitions of API.md inlined. The reports run the SQL
-the service builds (``programme_statements``, ``portfolio_statement``), compiled once and
-executed as prepared statements (the programme report is the service's 3 statements on one
-connection), and are shaped by the service's own functions: a report's cost is mostly its
-SQL, and the floor must not win by running different SQL.
+Every statement is the API's own, compiled once and executed as a prepared asyncpg
+statement: the lists and the detail read from the specs of ``common/listing.py``
+(``list_statement``, ``one_statement``: the page and its total together), the reports from
+``programme_statements`` / ``portfolio_statement`` (the programme report is the service's 3
+statements on one connection); pages are cut and cursors signed by ``common/pagination.py``
+(``page_from_rows``), reports shaped by the service's own functions. Only the plumbing
+differs, so the floor cannot win by running different SQL.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import os
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
@@ -46,63 +44,17 @@ Headers = list[tuple[bytes, bytes]]
 JSON = b"application/json"
 DEFAULT_LIMIT = 50
 
-# --- the progress definitions (API.md), over milestones m of project p as of $as_of ---------
-
-_COUNTED = "m.state <> 'cancelled' AND p.status <> 'cancelled'"
-_DONE = "coalesce(m.state = 'done' AND m.completed_on <= {d}, false)"
-_METRICS = """
-CROSS JOIN LATERAL (
-  SELECT round(a.done_w::numeric / nullif(a.w, 0), 4)::float8 AS progress,
-         round(a.due_w::numeric / nullif(a.w, 0), 4)::float8 AS expected_progress,
-         CASE WHEN a.w = 0 THEN 'not_planned'
-              WHEN a.n_done = a.n THEN 'complete'
-              WHEN a.worst > 30 THEN 'late'
-              WHEN a.n_overdue > 0 THEN 'behind'
-              ELSE 'on_track' END AS schedule
-  FROM (
-    SELECT coalesce(sum(m.weight) FILTER (WHERE {c}), 0) AS w,
-           coalesce(sum(m.weight) FILTER (WHERE {c} AND {done}), 0) AS done_w,
-           coalesce(sum(m.weight) FILTER (WHERE {c} AND m.due_on <= {d}), 0) AS due_w,
-           count(*) FILTER (WHERE {c}) AS n,
-           count(*) FILTER (WHERE {c} AND {done}) AS n_done,
-           count(*) FILTER (WHERE {c} AND m.due_on < {d} AND NOT {done}) AS n_overdue,
-           max({d} - m.due_on) FILTER (WHERE {c} AND m.due_on < {d} AND NOT {done}) AS worst
-    FROM milestones m WHERE m.project_id = p.id
-  ) a
-) mt"""
+# The lists and the detail read run the statements of the API's own specs
+# (``common/listing.py``: ``list_statement`` / ``one_statement`` of ``projects.LISTING`` and
+# ``milestones.LISTING``), compiled once; a refactor of a spec moves both sides alike.
+LISTS = {"projects": ("projects", "programme_id"), "milestones": ("milestones", "project_id")}
 
 
-def _metrics(as_of: str) -> str:
-    return _METRICS.format(c=_COUNTED, done=_DONE.format(d=as_of), d=as_of)
+def _spec(collection: str) -> Any:
+    from ipcp_api.milestones import service as milestones
+    from ipcp_api.projects import service as projects
 
-
-_PROJECT_COLUMNS = """p.id, p.created_at, p.updated_at, p.version, p.programme_id, p.pillar_id,
-  p.code, p.title, p.description, p.lead, p.areas, p.starts_on, p.ends_on, p.status,
-  mt.progress, mt.expected_progress, mt.schedule"""
-
-# $1 programme, $2 limit + 1, $3 today. The total rides on every row (NULL page: no rows).
-PROJECT_PAGE = f"""
-SELECT t.total, page.* FROM (SELECT count(*) AS total FROM projects WHERE programme_id = $1) t
-LEFT JOIN LATERAL (
-  SELECT {_PROJECT_COLUMNS} FROM projects p {_metrics("$3::date")}
-  WHERE p.programme_id = $1 ORDER BY p.code, p.id LIMIT $2
-) page ON true
-ORDER BY page.code, page.id"""
-
-# $1 project, $2 today
-PROJECT = f"SELECT {_PROJECT_COLUMNS} FROM projects p {_metrics('$2::date')} WHERE p.id = $1"
-
-# $1 project, $2 limit + 1, $3 today
-MILESTONE_PAGE = f"""
-SELECT t.total, page.* FROM (SELECT count(*) AS total FROM milestones WHERE project_id = $1) t
-LEFT JOIN LATERAL (
-  SELECT m.id, m.created_at, m.updated_at, m.version, m.project_id, m.title, m.due_on,
-         m.weight, m.state, m.completed_on,
-         ({_COUNTED} AND m.due_on < $3::date AND NOT {_DONE.format(d="$3::date")}) AS overdue
-  FROM milestones m JOIN projects p ON p.id = m.project_id
-  WHERE m.project_id = $1 ORDER BY m.due_on, m.id LIMIT $2
-) page ON true
-ORDER BY page.due_on, page.id"""
+    return {"projects": projects.LISTING, "milestones": milestones.LISTING}[collection]
 
 
 # --- the state of one worker -----------------------------------------------------------------
@@ -131,24 +83,17 @@ async def startup() -> None:
         server_settings={"jit": "off", "application_name": "ipcp-floor"},
     )
     secret = os.environ["IPCP_SECRET_KEY"]
-    state.cursor_key = hashlib.sha256(b"cursor:" + secret.encode()).digest()
+    from ipcp_api.common.pagination import cursor_key
+
+    state.cursor_key = cursor_key(secret)
     state.compiled = {}
 
 
-def cursor(token: str, value: Any, last_id: int) -> str:
-    """The API's keyset cursor (common/pagination.py: encode_cursor)."""
-    if isinstance(value, date):
-        value = value.isoformat()
-    payload = orjson.dumps([token, value, last_id])
-    signature = hmac.new(state.cursor_key, payload, hashlib.sha256).hexdigest()[:24]
-    return base64.urlsafe_b64encode(payload).decode().rstrip("=") + "." + signature
-
-
-def link(scope: dict[str, Any], host: str, query: list[tuple[str, str]], next_cursor: str) -> bytes:
+def link(scope: dict[str, Any], query: list[tuple[str, str]], next_cursor: str) -> bytes:
+    """The API's Link header: a relative reference (``common/listing.py: next_link``)."""
     params = dict(query)
     params["cursor"] = next_cursor
-    url = f"http://{host}{scope['path']}?{urlencode(list(params.items()))}"
-    return f'<{url}>; rel="next"'.encode()
+    return f'<{scope["path"]}?{urlencode(list(params.items()))}>; rel="next"'.encode()
 
 
 def today() -> date:
@@ -159,36 +104,39 @@ def today() -> date:
 
 
 async def page(
-    scope: dict[str, Any],
-    host: str,
-    query: list[tuple[str, str]],
-    sql: str,
-    parent: str,
-    sort: str,
+    scope: dict[str, Any], query: list[tuple[str, str]], collection: str
 ) -> tuple[int, Headers, bytes]:
+    from ipcp_api.common import listing
+    from ipcp_api.common.pagination import page_from_rows, parse_sort
+
+    spec, parent = _spec(collection), LISTS[collection][1]
     args = dict(query)
     limit = int(args.get("limit", DEFAULT_LIMIT))
-    rows = await state.pool.fetch(sql, int(args[parent]), limit + 1, today())
-    total = rows[0]["total"]
-    items = [dict(row) for row in rows if row["id"] is not None]
+    order = parse_sort(None, spec.sort_fields, spec.default_sort)
+    statements = _prepared(
+        f"list:{collection}",
+        lambda: [listing.list_statement(spec, False, (parent,), order.token, None)],
+    )
+    values = {parent: int(args[parent]), "page_limit": limit + 1, **spec.values()}
+    (rows,) = await _run(statements, values)
+    body = page_from_rows(rows, order, limit, state.cursor_key)
     headers: Headers = [(b"content-type", JSON)]
-    next_cursor = None
-    if len(items) > limit:
-        items = items[:limit]
-        next_cursor = cursor(sort, items[-1][sort], items[-1]["id"])
-        headers.append((b"link", link(scope, host, query, next_cursor)))
-    for item in items:
-        del item["total"]
-    body = {"items": items, "total": total, "limit": limit, "next_cursor": next_cursor}
+    if body["next_cursor"] is not None:
+        headers.append((b"link", link(scope, query, body["next_cursor"])))
     return 200, headers, orjson.dumps(body, option=orjson.OPT_UTC_Z)
 
 
 async def project(project_id: int) -> tuple[int, Headers, bytes]:
-    row = await state.pool.fetchrow(PROJECT, project_id, today())
-    if row is None:
+    from ipcp_api.common import listing
+
+    spec = _spec("projects")
+    statements = _prepared("one:projects", lambda: [listing.one_statement(spec, False)])
+    (rows,) = await _run(statements, {"id": project_id, **spec.values()})
+    if not rows:
         return 404, [], b""
+    row = rows[0]
     headers = [(b"content-type", JSON), (b"etag", f'"{row["version"]}"'.encode())]
-    return 200, headers, orjson.dumps(dict(row), option=orjson.OPT_UTC_Z)
+    return 200, headers, orjson.dumps(row, option=orjson.OPT_UTC_Z)
 
 
 class Prepared:
@@ -263,7 +211,6 @@ async def route(scope: dict[str, Any]) -> tuple[int, Headers, bytes]:
     path: str = scope["path"]
     query = parse_qsl(scope["query_string"].decode("latin-1"))
     headers = dict(scope["headers"])
-    host = headers.get(b"host", b"").decode("latin-1")
     parts = path.strip("/").split("/")
     if path == "/healthz":
         return 200, [(b"content-type", JSON)], b'{"status":"ok"}'
@@ -271,11 +218,11 @@ async def route(scope: dict[str, Any]) -> tuple[int, Headers, bytes]:
         return 404, [], b""
     rest = parts[2:]
     if rest == ["projects"]:
-        return await page(scope, host, query, PROJECT_PAGE, "programme_id", "code")
+        return await page(scope, query, "projects")
     if len(rest) == 2 and rest[0] == "projects":
         return await project(int(rest[1]))
     if rest == ["milestones"]:
-        return await page(scope, host, query, MILESTONE_PAGE, "project_id", "due_on")
+        return await page(scope, query, "milestones")
     as_of = date.fromisoformat(dict(query).get("as_of") or today().isoformat())
     if len(rest) == 3 and rest[0] == "programmes" and rest[2] == "report":
         csv = b"text/csv" in headers.get(b"accept", b"")

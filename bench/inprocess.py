@@ -40,6 +40,8 @@ REQUESTS = {
     "list": ("/api/v1/projects", "programme_id={programme}&limit=50"),
     "milestones": ("/api/v1/milestones", "project_id={project}"),
     "report": ("/api/v1/programmes/{lat1000}/report", f"as_of={harness.AS_OF}"),
+    "partners": ("/api/v1/partners", "limit=50"),
+    "partner": ("/api/v1/partners/{partner}", ""),
 }
 
 
@@ -60,8 +62,19 @@ async def build(url: str, floor: bool, secret: str) -> Any:
     return app
 
 
+async def _first_partner(url: str) -> int:
+    import asyncpg
+
+    connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        return int(await connection.fetchval("SELECT min(id) FROM partners"))
+    finally:
+        await connection.close()
+
+
 async def run(args: argparse.Namespace) -> None:
     ids = await harness.targets(args.database_url)
+    ids.setdefault("partner", await _first_partner(args.database_url))
     secret = secrets.token_urlsafe(48)
     token = create_token(secret, user_id=await bench_user(args.database_url), expires_in=3600)
     app = await build(args.database_url, args.floor, secret)

@@ -106,6 +106,10 @@ async def test_code_is_an_exact_case_sensitive_filter(
     empty = await client.get(path, params={"code": ""})
     assert empty.status_code == 422
     assert empty.json()["errors"][0]["loc"] == ["query", "code"]
+    for bad in ("ZQ\x00X1", "Z" * 65):
+        refused = await client.get(path, params={"code": bad})
+        assert refused.status_code == 422, bad
+        assert refused.json()["errors"][0]["loc"] == ["query", "code"]
 
 
 async def test_code_combines_with_the_other_filters_and_may_match_several(

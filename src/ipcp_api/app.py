@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,6 +13,7 @@ from ipcp_api.api import include_api
 from ipcp_api.auth.security import TokenVerifier, resolve_secret_key
 from ipcp_api.auth.throttle import LoginThrottle
 from ipcp_api.common import i18n
+from ipcp_api.common.pagination import cursor_key
 from ipcp_api.config import Settings, get_settings
 from ipcp_api.db.session import bind_database, make_engine
 from ipcp_api.docs import TAGS, install_docs
@@ -80,7 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = None
     app.state.secret_key = resolve_secret_key(settings)
     app.state.tokens = TokenVerifier(app.state.secret_key)
-    app.state.cursor_key = hashlib.sha256(b"cursor:" + app.state.secret_key.encode()).digest()
+    app.state.cursor_key = cursor_key(app.state.secret_key)
     app.state.login_throttle = LoginThrottle()
     app.state.report_slots = ReportSlots(settings.report_concurrency)
     install_handlers(app)

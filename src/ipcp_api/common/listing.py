@@ -50,7 +50,7 @@ from ipcp_api.common.pagination import (
     parse_sort,
     rows_as_dicts,
 )
-from ipcp_api.common.types import MAX_BIGINT
+from ipcp_api.common.types import MAX_BIGINT, Text
 from ipcp_api.errors import NotFound
 
 Row = dict[str, Any]
@@ -327,7 +327,7 @@ def filter_id(description: str) -> Any:
 
 
 CodeFilter = Annotated[
-    str | None,
+    Text | None,
     Query(
         min_length=1,
         max_length=64,

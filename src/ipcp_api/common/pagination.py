@@ -86,6 +86,11 @@ async def list_params(
     return ListParams(limit=limit, cursor=cursor, key=request.app.state.cursor_key)
 
 
+def cursor_key(secret_key: str) -> bytes:
+    """The key that signs list cursors, derived from the service's secret key."""
+    return hashlib.sha256(b"cursor:" + secret_key.encode()).digest()
+
+
 def _sign(key: bytes, payload: bytes) -> str:
     return hmac.new(key, payload, hashlib.sha256).hexdigest()[:24]
 
@@ -206,6 +211,24 @@ async def rows_as_dicts(
     return [dict(zip(keys, row, strict=True)) for row in result]
 
 
+def page_from_rows(
+    rows: list[dict[str, Any]], sort: Sort, limit: int, key: bytes
+) -> dict[str, Any]:
+    """The rows of a ``page_with_total`` statement (asked for ``limit + 1``) as a JSON-ready
+    page (``items``, ``total``, ``limit``, ``next_cursor``), shaped like ``Page``."""
+    total = int(rows[0]["page_total"])  # always one row at least: the totals side
+    if rows[0]["sort_id"] is None:  # the page is empty
+        rows = []
+    next_cursor = None
+    if len(rows) > limit:
+        del rows[limit:]
+        last = rows[-1]
+        next_cursor = encode_cursor(key, sort, last["sort_value"], int(last["sort_id"]))
+    for row in rows:
+        del row["page_total"], row["sort_value"], row["sort_id"]
+    return {"items": rows, "total": total, "limit": limit, "next_cursor": next_cursor}
+
+
 async def fetch_page_rows(
     session: AsyncSession,
     stmt: Select[Any],
@@ -213,17 +236,6 @@ async def fetch_page_rows(
     params: ListParams,
     values: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """One statement (built by ``page_with_total`` over ``keyset_page``): a JSON-ready page
-    (``items``, ``total``, ``limit``, ``next_cursor``), shaped like ``Page``."""
+    """One statement (built by ``page_with_total`` over ``keyset_page``): a JSON-ready page."""
     rows = await rows_as_dicts(session, stmt, {**values, "page_limit": params.limit + 1})
-    total = int(rows[0]["page_total"])  # always one row at least: the totals side
-    if rows[0]["sort_id"] is None:  # the page is empty
-        rows = []
-    next_cursor = None
-    if len(rows) > params.limit:
-        del rows[params.limit :]
-        last = rows[-1]
-        next_cursor = encode_cursor(params.key, sort, last["sort_value"], int(last["sort_id"]))
-    for row in rows:
-        del row["page_total"], row["sort_value"], row["sort_id"]
-    return {"items": rows, "total": total, "limit": params.limit, "next_cursor": next_cursor}
+    return page_from_rows(rows, sort, params.limit, params.key)
