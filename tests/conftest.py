@@ -156,7 +156,7 @@ def app(base_app: Any, engine: AsyncEngine, sessionmaker: async_sessionmaker[Asy
     # autocommit maker for them: tests/test_sessions.py checks that one on real commits).
     base_app.state.read_sessionmaker = sessionmaker
     base_app.state.shutting_down = False
-    base_app.state.login_throttle = LoginThrottle()
+    base_app.state.login_throttle = LoginThrottle.from_settings(base_app.state.settings)
     return base_app
 
 

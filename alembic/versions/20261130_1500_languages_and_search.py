@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "i15_languages_search"
-down_revision: str | None = "h14c0ffee001"
+down_revision: str | None = "h19a1b2c3d4e"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

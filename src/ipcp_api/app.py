@@ -6,15 +6,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
 
 from ipcp_api import __version__
 from ipcp_api.api import include_api
-from ipcp_api.auth.security import TokenVerifier, resolve_secret_key
+from ipcp_api.auth.security import PasswordChecker, TokenVerifier, resolve_secret_keys
 from ipcp_api.auth.throttle import LoginThrottle
 from ipcp_api.common import i18n
 from ipcp_api.common.pagination import cursor_key
 from ipcp_api.config import Settings, get_settings
+from ipcp_api.cors import Cors
+from ipcp_api.db.replica import StandbyReads
 from ipcp_api.db.session import bind_database, make_engine
 from ipcp_api.docs import TAGS, install_docs
 from ipcp_api.handlers import install_handlers
@@ -23,7 +24,8 @@ from ipcp_api.logs import configure_logging
 from ipcp_api.metrics import MetricsMiddleware, worker_exiting
 from ipcp_api.metrics import router as metrics_router
 from ipcp_api.middleware import RequestContextMiddleware
-from ipcp_api.openapi import install_openapi
+from ipcp_api.openapi import install_openapi, operation_id
+from ipcp_api.problems_router import router as problems_router
 from ipcp_api.reports.slots import ReportSlots
 
 DESCRIPTION = """
@@ -34,12 +36,6 @@ from frameworks and partners down to projects, dated milestones and progress rep
 Sign in with **Authorize** (username and password), then try
 `GET /api/v1/programmes/{id}/report`. Errors are RFC 9457 problem details.
 """
-
-
-def operation_id(route: APIRoute) -> str:
-    """Stable operationIds: ``<tag>-<function>``."""
-    tag = str(route.tags[0]) if route.tags else "default"
-    return f"{tag}-{route.name}"
 
 
 @asynccontextmanager
@@ -57,6 +53,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if owns_engine:
             await app.state.engine.dispose()
             app.state.engine = None
+        await app.state.standby_reads.dispose()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -71,25 +68,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_tags=TAGS,
         docs_url=None,
         redoc_url=None,
-        swagger_ui_parameters={
-            "persistAuthorization": settings.swagger_persist_authorization,
-        },
     )
     app.state.settings = settings
     i18n.configure(settings.language_codes)
     app.state.engine = None
-    app.state.secret_key = resolve_secret_key(settings)
-    app.state.tokens = TokenVerifier(app.state.secret_key)
-    app.state.cursor_key = cursor_key(app.state.secret_key)
-    app.state.login_throttle = LoginThrottle()
+    keys = resolve_secret_keys(settings)  # newest first: sign with the first, accept any
+    app.state.secret_key = keys[0]
+    app.state.tokens = TokenVerifier(keys)
+    app.state.cursor_key = cursor_key(keys[0])
+    app.state.old_cursor_keys = tuple(cursor_key(key) for key in keys[1:])
+    app.state.login_throttle = LoginThrottle.from_settings(settings)
+    app.state.password_checker = PasswordChecker(settings.password_concurrency)
     app.state.report_slots = ReportSlots(settings.report_concurrency)
+    app.state.standby_reads = StandbyReads.from_settings(settings)
     install_handlers(app)
     install_docs(app)
     install_openapi(app)
     app.include_router(health_router)
+    app.include_router(problems_router)
     app.include_router(metrics_router)
     include_api(app)
     app.add_middleware(RequestContextMiddleware)
     # outermost: also counts what RequestContextMiddleware answers itself (413)
     app.add_middleware(MetricsMiddleware)
+    if settings.cors_origin_list:
+        # around everything, so that every answer to a listed origin (a 413 too) is readable
+        app.add_middleware(Cors, origins=settings.cors_origin_list)
     return app

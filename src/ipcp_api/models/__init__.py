@@ -8,6 +8,7 @@ from ipcp_api.models.decision import Decision
 from ipcp_api.models.framework import Framework
 from ipcp_api.models.framework_membership import FrameworkMembership
 from ipcp_api.models.idempotency_key import IdempotencyKey
+from ipcp_api.models.login_throttle import LoginThrottleEntry
 from ipcp_api.models.milestone import Milestone
 from ipcp_api.models.partner import Partner
 from ipcp_api.models.pillar import Pillar
@@ -25,6 +26,7 @@ __all__ = [
     "Framework",
     "FrameworkMembership",
     "IdempotencyKey",
+    "LoginThrottleEntry",
     "Milestone",
     "Partner",
     "Pillar",
