@@ -166,6 +166,9 @@ async def test_review_workflow_table(client_for, factory, old, new, role) -> Non
     else:
         expected = 200 if (old, new) in ALLOWED else 409
     assert response.status_code == expected, response.text
+    if expected == 409:
+        assert response.json()["type"] == "/problems/conflict-state"
+        assert response.json()["errors"][0]["loc"] == ["body", "status"]
     after = (await user.get(f"/api/v1/reviews/{review.id}")).json()
     assert after["status"] == (new if expected == 200 else old)
     assert after["version"] == (2 if expected == 200 and old != new else 1)
@@ -214,6 +217,11 @@ async def test_delete_review_rules(client, factory, session) -> None:
     for review in (with_decision, with_item):
         response = await client.delete(f"/api/v1/reviews/{review.id}")
         assert response.status_code == 409, response.text
+        assert response.json()["type"] == "/problems/conflict-children"
+    closed = await factory.review(status="closed")
+    refused = await client.delete(f"/api/v1/reviews/{closed.id}")
+    assert refused.status_code == 409
+    assert refused.json()["type"] == "/problems/conflict-state"
     bare = await factory.review(status="planned")
     stale = await client.delete(f"/api/v1/reviews/{bare.id}", headers={"If-Match": '"7"'})
     assert stale.status_code == 412
@@ -291,6 +299,7 @@ async def test_decision_rules(client, factory, session) -> None:
         "/api/v1/decisions", json={"review_id": planned.id, "kind": "noted", "text": "x"}
     )
     assert on_planned.status_code == 409
+    assert on_planned.json()["type"] == "/problems/conflict-state"
     wrong_project = await client.post(
         "/api/v1/decisions",
         json={"review_id": review.id, "kind": "noted", "text": "x", "project_id": elsewhere.id},
