@@ -22,6 +22,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 
 from ipcp_api.app import create_app
 from ipcp_api.config import load_settings
+from ipcp_api.models import DataImport
 
 PUBLIC = {"/api/v1/auth/token"}
 SCOPED = (
@@ -29,6 +30,7 @@ SCOPED = (
     "programme_id",
     "project_id",
     "milestone_id",
+    "import_id",
     "review_id",
     "decision_id",
     "action_item_id",
@@ -78,7 +80,20 @@ async def world(factory) -> World:
         decision = await factory.decision(review_id=review.id)
         item = await factory.action_item(review_id=review.id, owner_side="partner")
         user = await factory.user(role="liaison", partner_id=partner.id)
+        stored = await factory._add(
+            DataImport(
+                programme_id=programme.id,
+                status="valid",
+                filename="x.xlsx",
+                sha256="0" * 64,
+                counts={"rows": 0, "create": 0, "update": 0, "unchanged": 0, "errors": 0},
+                errors=[],
+                plan=[],
+                rows={"projects": [], "milestones": []},
+            )
+        )
         ids[name] = {
+            "import_id": stored.id,
             "partner_id": partner.id,
             "programme_id": programme.id,
             "project_id": project.id,

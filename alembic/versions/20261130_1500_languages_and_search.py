@@ -5,7 +5,7 @@ table a generated ``search`` column, ``ipcp_fold`` of its code, texts and transl
 trigram GIN index (``pg_trgm``). The three standard pillars get their French and Arabic names.
 
 Revision ID: i15_languages_search
-Revises: cab33c716aee
+Revises: h19a1b2c3d4e
 Create Date: 2026-11-30 15:00:00
 """
 

@@ -1,7 +1,7 @@
 """Committees (PCSC, NAC with French and Arabic names), reviews, decisions, action items (issue 16)
 
 Revision ID: i16_reviews
-Revises: i15_languages_search
+Revises: i20_imports_ref
 Create Date: 2026-11-30 10:22:38.384584
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "i16_reviews"
-down_revision: str | None = "i15_languages_search"
+down_revision: str | None = "i20_imports_ref"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

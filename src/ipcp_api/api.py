@@ -14,6 +14,7 @@ from ipcp_api.common.idempotency import idempotency_guard
 from ipcp_api.common.responses import errors
 from ipcp_api.decisions.router import router as decisions_router
 from ipcp_api.frameworks.router import router as frameworks_router
+from ipcp_api.imports.router import router as imports_router
 from ipcp_api.milestones.router import router as milestones_router
 from ipcp_api.partners.router import router as partners_router
 from ipcp_api.pillars.router import router as pillars_router
@@ -37,6 +38,7 @@ PROTECTED_ROUTERS = (
     reviews_router,
     decisions_router,
     action_items_router,
+    imports_router,
     reports_router,
     users_router,
     audit_router,

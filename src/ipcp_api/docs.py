@@ -61,6 +61,10 @@ TAGS = [
     {"name": "decisions", "description": "What a review decided."},
     {"name": "action items", "description": "Follow-up agreed at a review, and who owns it."},
     {"name": "committees", "description": "The committees that review programmes (PCSC, NAC)."},
+    {
+        "name": "imports",
+        "description": "A programme's projects and milestones from a spreadsheet, checked first.",
+    },
     {"name": "partners", "description": "Partner countries and organisations."},
     {
         "name": "frameworks",

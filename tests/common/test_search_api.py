@@ -91,6 +91,7 @@ async def test_like_characters_are_literal(client: httpx.AsyncClient, factory: F
         ("UND2", "axb"),
         ("BSL", "back\\slash"),
         ("BSL2", "backslash"),
+        ("QUO", "O'Brien's $1 report"),
     ]:
         await factory.project(programme_id=programme.id, code=code, title=title)
     url = "/api/v1/projects"
@@ -100,6 +101,36 @@ async def test_like_characters_are_literal(client: httpx.AsyncClient, factory: F
     assert await _codes(client, url, q="_") == ["UND"]
     assert await _codes(client, url, q="k\\s") == ["BSL"]
     assert await _codes(client, url, q="\\") == ["BSL"]
+    # q is written into the statement as a quoted literal: quotes and $n stay text
+    assert await _codes(client, url, q="o'brien's $1") == ["QUO"]
+    assert await _codes(client, url, q="'; DROP TABLE projects; --") == []
+    assert await _codes(client, url, q="'") == ["QUO"]
+    # the same through the trigram index (three letters or digits in a row)
+    assert await _codes(client, url, q="100%") == ["PCT"]
+    assert await _codes(client, url, q="back\\s") == ["BSL"]
+
+
+async def test_short_and_long_terms_take_their_own_statements(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    """A term with no trigram is matched by a plain scan (its own statement shape), with the
+    same results as the indexed LIKE for terms that have one."""
+    from ipcp_api.common.search import shape
+
+    assert shape("zz") == "short"
+    assert shape("a b") == "short"
+    assert shape("a_b") == "short"
+    assert shape("١٢") == "short"
+    assert shape("ab1") == ""
+    assert shape("قرط") == ""
+    programme = await factory.programme()
+    await factory.project(programme_id=programme.id, code="Q1", title="Zanzibar_x")
+    await factory.project(programme_id=programme.id, code="Q2", title="ZanzibarXx")
+    url = "/api/v1/projects"
+    assert await _codes(client, url, q="r_x") == ["Q1"]  # short: strpos
+    assert await _codes(client, url, q="bar_x") == ["Q1"]  # LIKE: "_" escaped
+    assert await _codes(client, url, q="zanzi") == ["Q1", "Q2"]
+    assert await _codes(client, url, q="z") == ["Q1", "Q2"]
 
 
 @pytest.mark.parametrize(

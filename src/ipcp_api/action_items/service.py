@@ -66,7 +66,7 @@ LISTING = listing.Spec(
     ),
     scope_via=Programme.partner_id,
     filters={
-        "q": search(ActionItem.search),
+        "q": search(ActionItem),
         "missing_translation": missing_translation(ActionItem),
         "review_id": equals(ActionItem.review_id),
         "programme_id": equals(Review.programme_id, "programme_id", joins=1),

@@ -34,7 +34,7 @@ LISTING = listing.Spec(
     sort=CommitteeSort,
     default_sort="code",
     filters={
-        "q": search(Committee.search),
+        "q": search(Committee),
         "missing_translation": missing_translation(Committee),
         "code": equals(Committee.code),
     },

@@ -53,11 +53,10 @@ Search = Annotated[
     Query(
         min_length=1,
         max_length=200,
-        description=(
-            "Text search: a substring of the code or any text field, in any language, ignoring"
-            " case, accents, Arabic diacritics, hamza forms and tatweel; Arabic-Indic digits"
-            " match 0–9."
-        ),
+        description="Words to look for in the codes, names and titles, in every language of"
+        " the resource; upper and lower case, accents, Arabic diacritics and hamza forms,"
+        " tatweel and Arabic-Indic digits all match (`امن` finds «الأَمْنُ», `2016` finds"
+        " «٢٠١٦»). 1–200 characters; leave it out to list everything.",
     ),
 ]
 

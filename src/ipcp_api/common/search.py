@@ -16,7 +16,7 @@ import re
 import unicodedata
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal
+from sqlalchemy import ColumnElement, String, bindparam, func
 
 from ipcp_api.errors import Invalid
 
@@ -63,11 +63,47 @@ def check_q(q: str) -> str:
     return q
 
 
+def term(name: str = "q") -> Any:
+    """``q`` in a statement: rendered as a literal when the statement runs (SQLAlchemy's
+    ``literal_execute``; quoted by its string literal rules), not sent as a parameter.
+
+    Why: with a parameter, PostgreSQL may cache a *generic* plan of the list (after five runs
+    of a prepared statement), which cannot know how selective the term is: measured on
+    200,000 projects, it walked the ``code`` index and folded the pattern again for every row
+    (1.8 s for a term that matches 20 rows, against 1.5 ms with the trigram index). A literal
+    ``ipcp_fold('…')`` is folded once at planning, and each term gets the plan its own
+    selectivity calls for."""
+    return bindparam(name, type_=String, literal_execute=True)
+
+
+def _const(value: str) -> Any:
+    """A constant of the pattern, written into the statement (see ``term``)."""
+    return bindparam(None, value, type_=String, literal_execute=True)
+
+
 def like_pattern(q: Any) -> ColumnElement[str]:
-    """``'%' || <ipcp_fold(q) with \\ % _ escaped> || '%'`` (``q`` a value or bind parameter)."""
+    """``'%' || <ipcp_fold(q) with \\ % _ escaped> || '%'``: with ``q = term()``, a constant
+    expression that PostgreSQL computes once, at planning."""
     folded: Any = func.ipcp_fold(q)
-    escaped = func.replace(func.replace(func.replace(folded, "\\", "\\\\"), "%", "\\%"), "_", "\\_")
-    return literal("%") + escaped + literal("%")
+    for special in ("\\", "%", "_"):
+        folded = func.replace(folded, _const(special), _const("\\" + special))
+    result: ColumnElement[str] = _const("%") + folded + _const("%")
+    return result
+
+
+_WORD = re.compile(r"[^\W_]{3}")
+
+
+def shape(q: str) -> str:
+    """``"short"`` when the folded ``q`` has no three word characters in a row (no trigram
+    for the index to look up), else ``""``."""
+    return "" if _WORD.search(fold(q)) else "short"
+
+
+def contains(search_column: Any, q: Any) -> ColumnElement[bool]:
+    """``search_column`` contains ``q`` folded (``strpos``: no pattern, no index)."""
+    result: ColumnElement[bool] = func.strpos(search_column, func.ipcp_fold(q)) > 0
+    return result
 
 
 def matches(search_column: Any, q: Any) -> ColumnElement[bool]:

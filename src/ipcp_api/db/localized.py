@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import CheckConstraint, Computed, Index, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, declared_attr, deferred, mapped_column
+from sqlalchemy.orm import Mapped, Unmapped, declared_attr, mapped_column, unmapped_column
 
 
 def search_expression(columns: tuple[str, ...]) -> str:
@@ -38,15 +38,19 @@ class Localized:
         JSONB, server_default=text("'{}'::jsonb"), sort_order=5
     )
 
-    @declared_attr
-    def search(cls) -> Mapped[str]:
-        # deferred: never loaded with the row; only WHERE clauses read it
-        return deferred(
-            mapped_column(
-                Text, Computed(search_expression(cls.searchable), persisted=True), sort_order=6
-            ),
-            raiseload=True,
+    @declared_attr  # type: ignore[arg-type]  # (typed for Mapped[], not Unmapped[])
+    def search(cls) -> Unmapped[str]:
+        # A column of the table, not of the mapped class: the ORM never loads it, nor fetches
+        # it back after INSERT/UPDATE (RETURNING). WHERE clauses read it as
+        # ``search_column(Model)``.
+        return unmapped_column(
+            Text, Computed(search_expression(cls.searchable), persisted=True), sort_order=6
         )
+
+
+def search_column(model: Any) -> Any:
+    """The generated, folded ``search`` column of ``model``'s table."""
+    return model.__table__.c.search
 
 
 def localized_table_args() -> tuple[Any, ...]:

@@ -46,7 +46,7 @@ LISTING = listing.Spec(
     ),
     scope_via=Programme.partner_id,
     filters={
-        "q": search(Decision.search),
+        "q": search(Decision),
         "missing_translation": missing_translation(Decision),
         "review_id": equals(Decision.review_id),
         "programme_id": equals(Review.programme_id, "programme_id", joins=1),

@@ -33,7 +33,7 @@ LISTING = listing.Spec(
     sort=FrameworkSort,
     default_sort="code",
     filters={
-        "q": search(Framework.search),
+        "q": search(Framework),
         "missing_translation": missing_translation(Framework),
         "code": equals(Framework.code),
     },

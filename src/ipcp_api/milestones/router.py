@@ -57,6 +57,14 @@ async def list_milestones(
     programme_id: Annotated[
         int | None, filter_id("Only milestones of this programme's projects.")
     ] = None,
+    ref: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=32,
+            description="Only milestones with exactly this `ref` (case-sensitive).",
+        ),
+    ] = None,
     state: Annotated[MilestoneState | None, Query(description="Only this state.")] = None,
     overdue: Annotated[
         bool | None, Query(description="Only milestones that are (or are not) overdue today.")
@@ -82,6 +90,7 @@ async def list_milestones(
             "missing_translation": missing_translation,
             "project_id": project_id,
             "programme_id": programme_id,
+            "ref": ref,
             "state": state,
             "overdue": overdue,
             "due_before": due_before,

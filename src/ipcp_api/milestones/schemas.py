@@ -20,6 +20,15 @@ from ipcp_api.enums import MilestoneState
 MilestoneTitle = Annotated[
     Text, Field(min_length=1, max_length=300, examples=["Course curriculum agreed"])
 ]
+MilestoneRef = Annotated[
+    Text,
+    Field(
+        min_length=1,
+        max_length=32,
+        examples=["M1"],
+        description="A stable key, unique within the project (imports match on it); nullable.",
+    ),
+]
 Weight = Annotated[
     StrictInt,
     Field(ge=1, le=100, description="Relative weight, 1–100."),
@@ -37,6 +46,7 @@ MilestoneTranslationsPatch = TranslationsOf("MilestonePatch", patch=True, title=
 
 _EXAMPLE: dict[str, Any] = {
     "project_id": 1,
+    "ref": "M1",
     "title": "Course curriculum agreed",
     "due_on": "2016-12-15",
     "weight": 2,
@@ -56,6 +66,7 @@ class MilestoneCreate(InputModel):
     model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE]})
 
     project_id: IdRef
+    ref: MilestoneRef | None = None
     title: MilestoneTitle
     due_on: IsoDate
     weight: Weight = 1
@@ -78,6 +89,7 @@ class MilestonePatch(InputModel):
     )
 
     project_id: NotNull[IdRef] = None
+    ref: MilestoneRef | None = None
     title: NotNull[MilestoneTitle] = None
     due_on: NotNull[IsoDate] = None
     weight: NotNull[Weight] = None
@@ -89,6 +101,7 @@ class MilestonePatch(InputModel):
 
 class MilestoneRead(ResourceRead):
     project_id: int
+    ref: str | None
     title: str
     due_on: date
     weight: int

@@ -28,7 +28,7 @@ from ipcp_api.milestones.schemas import MilestoneCreate, MilestonePatch, Milesto
 from ipcp_api.models import Milestone, Programme, Project
 from ipcp_api.programmes import workflow
 
-NULLABLE = ("completed_on", "translations")
+NULLABLE = ("ref", "completed_on", "translations")
 
 
 # --- scoping ----------------------------------------------------------------------------------
@@ -76,9 +76,10 @@ LISTING = listing.Spec(
     always_joins=1,  # ``overdue`` reads the project's status
     scope_via=Programme.partner_id,
     filters={
-        "q": search(Milestone.search),
+        "q": search(Milestone),
         "missing_translation": missing_translation(Milestone),
         "project_id": equals(Milestone.project_id),
+        "ref": equals(Milestone.ref),
         "programme_id": equals(Project.programme_id, "programme_id"),
         "state": equals(Milestone.state),
         "overdue": flag(_overdue),

@@ -4,6 +4,7 @@ from ipcp_api.db.base import Base
 from ipcp_api.models.action_item import ActionItem
 from ipcp_api.models.audit_event import AuditEvent
 from ipcp_api.models.committee import Committee
+from ipcp_api.models.data_import import DataImport
 from ipcp_api.models.decision import Decision
 from ipcp_api.models.framework import Framework
 from ipcp_api.models.framework_membership import FrameworkMembership
@@ -22,6 +23,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Committee",
+    "DataImport",
     "Decision",
     "Framework",
     "FrameworkMembership",

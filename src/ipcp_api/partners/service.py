@@ -75,7 +75,7 @@ LISTING = listing.Spec(
     computed={"memberships": _memberships},
     scope_via=Partner.id,
     filters={
-        "q": search(Partner.search),
+        "q": search(Partner),
         "missing_translation": missing_translation(Partner),
         "code": equals(Partner.code),
         "kind": equals(Partner.kind),

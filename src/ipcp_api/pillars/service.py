@@ -35,7 +35,7 @@ LISTING = listing.Spec(
     sort=PillarSort,
     default_sort="position",
     filters={
-        "q": search(Pillar.search),
+        "q": search(Pillar),
         "missing_translation": missing_translation(Pillar),
         "code": equals(Pillar.code),
     },

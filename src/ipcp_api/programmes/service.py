@@ -43,7 +43,7 @@ LISTING = listing.Spec(
     default_sort="code",
     scope_via=Programme.partner_id,
     filters={
-        "q": search(Programme.search),
+        "q": search(Programme),
         "missing_translation": missing_translation(Programme),
         "code": equals(Programme.code),
         "partner_id": equals(Programme.partner_id),

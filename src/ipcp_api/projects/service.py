@@ -88,7 +88,7 @@ LISTING = listing.Spec(
     joins=(listing.Join(Programme, lambda: Programme.id == Project.programme_id),),
     scope_via=Programme.partner_id,
     filters={
-        "q": search(Project.search),
+        "q": search(Project),
         "missing_translation": missing_translation(Project),
         "code": equals(Project.code),
         "programme_id": equals(Project.programme_id),

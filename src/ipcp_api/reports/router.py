@@ -88,7 +88,12 @@ def _responses(
                     "description": "CSV only: `attachment` with the file's name, e.g."
                     " `programme-BHR-IPCP-2016-2017-06-30.csv`.",
                     "schema": {"type": "string"},
-                }
+                },
+                "Content-Language": {
+                    "description": "The language of the names and titles: `en`, `fr` or `ar`"
+                    " (`lang`, else the best match of `Accept-Language`, else `en`).",
+                    "schema": {"type": "string"},
+                },
             },
         },
         **errors(*codes, 406),
@@ -158,8 +163,8 @@ async def programme_report(
     fmt: FormatParam = None,
     lang: ReportLang = None,
 ) -> Response:
-    chosen = negotiate(fmt, request.headers.get("accept"), OFFERS)
     language = _language(request, lang)
+    chosen = negotiate(fmt, request.headers.get("accept"), OFFERS)
     async with _slots(request).slot(session):
         report, served_by = await _reads(request).run(
             session,
@@ -199,8 +204,8 @@ async def partner_report(
     fmt: FormatParam = None,
     lang: ReportLang = None,
 ) -> Response:
-    chosen = negotiate(fmt, request.headers.get("accept"), OFFERS)
     language = _language(request, lang)
+    chosen = negotiate(fmt, request.headers.get("accept"), OFFERS)
     async with _slots(request).slot(session):
         report, served_by = await _reads(request).run(
             session,
@@ -250,8 +255,8 @@ async def portfolio_report(
     ] = None,
     lang: ReportLang = None,
 ) -> Response:
-    chosen = negotiate(fmt, request.headers.get("accept"), OFFERS)
     language = _language(request, lang)
+    chosen = negotiate(fmt, request.headers.get("accept"), OFFERS)
     async with _slots(request).slot(session):
         report, served_by = await _reads(request).run(
             session,

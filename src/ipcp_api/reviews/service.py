@@ -61,7 +61,7 @@ LISTING = listing.Spec(
     joins=(listing.Join(Programme, lambda: Programme.id == Review.programme_id),),
     scope_via=Programme.partner_id,
     filters={
-        "q": search(Review.search),
+        "q": search(Review),
         "missing_translation": missing_translation(Review),
         "programme_id": equals(Review.programme_id),
         "partner_id": equals(Programme.partner_id, "partner_id", joins=1),
