@@ -359,3 +359,19 @@ def test_the_ways_to_find_an_id_are_real_filters(doc: dict[str, Any]) -> None:
     for path, name in hints:
         names = {p["name"] for p in doc["paths"][path]["get"]["parameters"]}
         assert name in names, (path, name)
+
+
+def test_language_parameters_list_the_supported_languages(doc: dict[str, Any]) -> None:
+    """``lang`` and ``missing_translation`` take only a configured language: the document says
+    which (a fuzzer found it accepting any string in the schema, then refusing with 422)."""
+    seen = 0
+    for item in doc["paths"].values():
+        for operation in item.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "query" and parameter["name"] in (
+                    "lang",
+                    "missing_translation",
+                ):
+                    assert parameter["schema"] == {"type": "string", "enum": ["en", "fr", "ar"]}
+                    seen += 1
+    assert seen >= 10

@@ -31,6 +31,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
+from ipcp_api.common import i18n
 from ipcp_api.common.idempotency import MAX_KEY_LENGTH
 from ipcp_api.common.types import MAX_BIGINT
 from ipcp_api.errors import PROBLEM_JSON
@@ -262,11 +263,18 @@ def _refs(node: Any) -> set[str]:
     return set()
 
 
+LANGUAGE_PARAMETERS = ("lang", "missing_translation")
+"""Query parameters that take one of the supported languages."""
+
+
 def _refine_operation(method: str, operation: dict[str, Any]) -> None:
     parameters = operation.get("parameters", [])
     for parameter in parameters:
         if "schema" in parameter:
             parameter["schema"] = _without_null(parameter["schema"])
+        if parameter.get("in") == "query" and parameter.get("name") in LANGUAGE_PARAMETERS:
+            # the languages this server is configured with (IPCP_LANGUAGES), not any string
+            parameter["schema"] = {"type": "string", "enum": list(i18n.languages())}
         if not parameter.get("required"):
             _nothing_prefilled(parameter)
     protected = bool(operation.get("security"))
