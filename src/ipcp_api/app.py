@@ -10,6 +10,7 @@ from fastapi.routing import APIRoute
 
 from ipcp_api import __version__
 from ipcp_api.api import include_api
+from ipcp_api.auth.dependencies import KnownActors
 from ipcp_api.auth.security import TokenVerifier, resolve_secret_key
 from ipcp_api.auth.throttle import LoginThrottle
 from ipcp_api.common.pagination import cursor_key
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = None
     app.state.secret_key = resolve_secret_key(settings)
     app.state.tokens = TokenVerifier(app.state.secret_key)
+    app.state.known_actors = KnownActors()
     app.state.cursor_key = cursor_key(app.state.secret_key)
     app.state.login_throttle = LoginThrottle()
     app.state.report_slots = ReportSlots(settings.report_concurrency)
