@@ -46,7 +46,7 @@ import pkgutil
 
 import ipcp_api_client
 from ipcp_api_client import AuthenticatedClient
-from ipcp_api_client.api.reports import reports_programme_report
+from ipcp_api_client.api.reports import get_programme_report
 from ipcp_api_client.models import ProgrammeReport
 
 modules = [
@@ -55,7 +55,7 @@ modules = [
 ]
 operations = [m for m in modules if hasattr(m, "sync_detailed")]
 client = AuthenticatedClient(base_url="http://127.0.0.1:8000", token="unused")
-parameters = inspect.signature(reports_programme_report.sync_detailed).parameters
+parameters = inspect.signature(get_programme_report.sync_detailed).parameters
 assert {"programme_id", "client", "as_of"} <= set(parameters), parameters
 assert hasattr(ProgrammeReport, "from_dict")
 print(f"client: imported {len(modules)} modules, {len(operations)} operations")

@@ -10,6 +10,7 @@
 #   FUZZ_PG         PostgreSQL server URL without a database (default postgresql://postgres@127.0.0.1:5432)
 #   FUZZ_DB         scratch database name (default ipcp_fuzz_<pid>)
 #   FUZZ_ARTIFACTS  where the server log and the reports go (default .ci/artifacts/fuzz)
+#   FUZZ_PORT       the port the server listens on (default: a free one)
 #   FUZZ_LOG_LEVEL  the server's log level (default INFO: one access-log line per request,
 #                   which the end of this script reads: any 5xx or logged error fails it)
 # Extra arguments are passed to `schemathesis run` (e.g. --max-examples 5 for a quick run).
@@ -74,7 +75,7 @@ admin_sql "CREATE DATABASE \"$DB\""
 "$VENV/bin/ipcp-api" migrate
 "$VENV/bin/ipcp-api" seed --demo >/dev/null
 
-PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=${FUZZ_PORT:-$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 BASE="http://127.0.0.1:$PORT"
 "$VENV/bin/ipcp-api" serve --no-migrate --host 127.0.0.1 --port "$PORT" \
   >"$ARTIFACTS/server.log" 2>&1 &

@@ -244,6 +244,7 @@ async def test_retried_posts_with_one_idempotency_key_create_one_row(world: Worl
     for refused in (r for r in responses if r.status_code == 409):
         assert refused.headers["content-type"] == "application/problem+json"
         assert "in progress" in refused.json()["detail"]
+        assert refused.json()["type"] == "/problems/conflict-in-flight"
     # exactly one row, one audit record, one stored key
     ids = await world.project_ids("IDEM")
     assert ids == [first.json()["id"]]
@@ -276,6 +277,7 @@ async def test_simultaneous_creates_of_one_code(world: World) -> None:
     for refused in (r for r in responses if r.status_code == 409):
         assert refused.headers["content-type"] == "application/problem+json"
         assert refused.json()["errors"][0]["loc"] == ["body", "code"]
+        assert refused.json()["type"] == "/problems/conflict-unique"
     winner = next(r for r in responses if r.status_code == 201)
     ids = await world.project_ids("SAME")
     assert ids == [winner.json()["id"]]

@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
+
+from ipcp_api.config import SettingsError, load_settings
+from ipcp_api.docs import swagger_ui_html
 
 
 async def test_docs_pages_load_only_local_assets(anon: httpx.AsyncClient) -> None:
@@ -30,6 +34,40 @@ async def test_docs_honour_root_path(app) -> None:
     assert "/ipcp/openapi.json" in html
 
 
-async def test_token_not_persisted_by_default(anon: httpx.AsyncClient) -> None:
+async def test_token_kept_for_the_tab_by_default(anon: httpx.AsyncClient) -> None:
     html = (await anon.get("/docs")).text
-    assert '"persistAuthorization": false' in html
+    assert '"persistAuthorization": false' in html  # Swagger UI's own: localStorage
+    assert 'ipcpPlugin("session")' in html
+
+
+@pytest.mark.parametrize(
+    ("setting", "keep", "local"),
+    [
+        ("session", "session", "false"),
+        ("local", "local", "true"),
+        ("off", "off", "false"),
+        ("true", "local", "true"),  # the earlier boolean form
+        ("false", "off", "false"),
+    ],
+)
+def test_where_the_token_is_kept_follows_the_setting(
+    monkeypatch: pytest.MonkeyPatch, setting: str, keep: str, local: str
+) -> None:
+    monkeypatch.setenv("IPCP_SWAGGER_PERSIST_AUTHORIZATION", setting)
+    settings = load_settings(secret_key="docs-" + "x" * 40)
+    assert settings.swagger_persist_authorization == keep
+    html = swagger_ui_html(
+        openapi_url="/openapi.json",
+        title="t",
+        static="/static/docs",
+        oauth2_redirect_url="/docs/oauth2-redirect",
+        keep_token=settings.swagger_persist_authorization,
+    ).body.decode()
+    assert f'ipcpPlugin("{keep}")' in html
+    assert f'"persistAuthorization": {local}' in html
+
+
+def test_a_bad_setting_names_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IPCP_SWAGGER_PERSIST_AUTHORIZATION", "forever")
+    with pytest.raises(SettingsError, match="IPCP_SWAGGER_PERSIST_AUTHORIZATION"):
+        load_settings(secret_key="docs-" + "x" * 40)

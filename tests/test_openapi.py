@@ -5,6 +5,8 @@ Built once from a fresh app, without a database: the document is static.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +16,7 @@ import pytest
 from ipcp_api.app import create_app
 from ipcp_api.common.types import MAX_BIGINT
 from ipcp_api.config import load_settings
+from ipcp_api.problems import PROBLEM_TYPES
 
 PROBLEM = {"$ref": "#/components/schemas/Problem"}
 TOKEN = "/api/v1/auth/token"
@@ -61,7 +64,42 @@ def test_every_operation_has_a_summary_a_tag_and_a_unique_operation_id(
         operation_id = operation.get("operationId")
         assert operation_id, label
         assert operation_id not in seen, f"{label} and {seen.get(operation_id)}"
+        assert re.fullmatch(r"[a-z]+(?:[A-Z][a-z0-9]*)*", operation_id), label
         seen[operation_id] = label
+    # the names a front-end developer would have chosen (API.md, Operations)
+    assert {
+        "listProgrammes",
+        "getProgramme",
+        "createProgramme",
+        "updateProgramme",
+        "deleteProgramme",
+        "getProgrammeReport",
+        "getPartnerReport",
+        "getPortfolioReport",
+        "createToken",
+        "getCurrentUser",
+        "listAuditEvents",
+        "getProblemType",
+        "checkReadiness",
+    } <= set(seen)
+
+
+def test_client_facing_names(doc: dict[str, Any]) -> None:
+    schemas = doc["components"]["schemas"]
+    assert {"ProgrammePage", "ProjectPage", "MilestonePage", "TokenRequest"} <= set(schemas)
+    assert not [name for name in schemas if name.startswith(("Page_", "Body_"))]
+    listed = doc["paths"]["/api/v1/programmes"]["get"]["responses"]["200"]
+    assert listed["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ProgrammePage"
+    }
+    assert "Link" in listed["headers"]
+    headers = {
+        p["name"]
+        for _, _, operation in operations(doc)
+        for p in operation.get("parameters", [])
+        if p["in"] == "header"
+    }
+    assert headers == {"If-Match", "If-None-Match", "Idempotency-Key"}
 
 
 def test_every_protected_operation_declares_401(doc: dict[str, Any]) -> None:
@@ -76,17 +114,50 @@ def test_every_protected_operation_declares_401(doc: dict[str, Any]) -> None:
     assert {"401", "413", "422", "429", "503"} <= set(token["responses"])
 
 
-def test_every_error_response_is_problem_json(doc: dict[str, Any]) -> None:
+def test_every_error_response_is_problem_json_with_its_type_and_an_example(
+    doc: dict[str, Any],
+) -> None:
     checked = 0
     for path, method, operation in operations(doc):
         for code, response in operation["responses"].items():
             if int(code) >= 400:
                 label = f"{method.upper()} {path} {code}"
-                assert response["content"] == {"application/problem+json": {"schema": PROBLEM}}, (
-                    label
-                )
+                assert set(response["content"]) == {"application/problem+json"}, label
+                media = response["content"]["application/problem+json"]
+                assert media["schema"] == PROBLEM, label
+                examples = media["examples"]
+                assert examples, label
+                for slug, example in examples.items():
+                    value = example["value"]
+                    assert value["type"] == f"/problems/{slug}", label
+                    assert PROBLEM_TYPES[slug].status == value["status"] == int(code), label
+                    assert value["title"], label
+                    assert value["detail"], label
+                    assert f"`/problems/{slug}`" in response["description"], label
+                    if int(code) == 422:
+                        assert value["errors"][0]["loc"], label
                 checked += 1
     assert checked > 200
+    # the kinds of 409 a front end tells apart
+    by_method = {
+        method: set(
+            operation["responses"]["409"]["content"]["application/problem+json"]["examples"]
+        )
+        for method, operation in doc["paths"]["/api/v1/programmes/{programme_id}"].items()
+        if "409" in operation["responses"]
+    }
+    assert by_method == {
+        "patch": {"conflict-unique", "conflict-state", "conflict-in-flight"},
+        "delete": {"conflict-children", "conflict-state"},
+    }
+    created = doc["paths"]["/api/v1/programmes"]["post"]["responses"]["409"]
+    assert set(created["content"]["application/problem+json"]["examples"]) == {
+        "conflict-unique",
+        "conflict-in-flight",
+    }
+    not_found = doc["paths"]["/api/v1/programmes/{programme_id}/report"]["get"]["responses"]["404"]
+    value = not_found["content"]["application/problem+json"]["examples"]["not-found"]["value"]
+    assert value["detail"] == "programme 42 does not exist"
     problem = doc["components"]["schemas"]["Problem"]
     assert set(problem["required"]) == {"type", "title", "status", "detail"}
     assert problem["properties"]["errors"]["type"] == "array"  # absent, never null
@@ -127,8 +198,11 @@ def test_errors_every_route_can_answer_are_declared(doc: dict[str, Any]) -> None
 
 def test_numeric_bounds_are_exact_integers(doc: dict[str, Any]) -> None:
     partner_id = doc["components"]["schemas"]["ProgrammeCreate"]["properties"]["partner_id"]
-    assert partner_id["maximum"] == MAX_BIGINT  # not float(2**63 - 1), which is 2**63
+    # the bigint ceiling is int64, not a 19-digit maximum in the forms
+    assert partner_id["format"] == "int64"
+    assert "maximum" not in partner_id
     assert partner_id["minimum"] == 1
+    assert MAX_BIGINT not in [node.get("maximum") for node in walk(doc) if isinstance(node, dict)]
     for node in walk(doc):
         if isinstance(node, dict):
             for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
@@ -165,9 +239,9 @@ def test_input_rules_are_in_the_document(doc: dict[str, Any]) -> None:
     assert schemas["UserCreate"]["properties"]["username"]["pattern"] == r"^[a-z0-9._-]{3,64}$"
     assert schemas["ProjectCreate"]["properties"]["areas"]["uniqueItems"] is True
     assert schemas["ProgrammeCreate"]["properties"]["status"]["enum"] == ["draft"]
-    # Text never holds NUL (API.md): free text says so
+    # NUL is refused (422: see the resources' tests), but not shown as a pattern in the forms
     name = schemas["FrameworkCreate"]["properties"]["name"]
-    assert name["pattern"] == "^[^\\u0000]*$"
+    assert "pattern" not in name
     params = {p["name"]: p for p in doc["paths"]["/api/v1/frameworks"]["get"]["parameters"]}
     assert params["sort"]["schema"]["enum"] == [
         "code",
@@ -177,7 +251,33 @@ def test_input_rules_are_in_the_document(doc: dict[str, Any]) -> None:
         "launched_on",
         "-launched_on",
     ]
-    assert params["q"]["schema"]["pattern"] == "^[^\\u0000]*$"
+    assert "pattern" not in params["q"]["schema"]
+    assert "u0000" not in json.dumps(doc)
+
+
+def test_no_optional_parameter_is_prefilled(doc: dict[str, Any]) -> None:
+    """Swagger UI fills an input with a parameter's example or default, and sends it."""
+    for path, method, operation in operations(doc):
+        for parameter in operation.get("parameters", []):
+            if parameter.get("required"):
+                continue
+            label = f"{method.upper()} {path} {parameter['name']}"
+            assert "example" not in parameter, label
+            assert "examples" not in parameter, label
+            for key in ("example", "examples", "default"):
+                assert key not in parameter["schema"], label
+    listed = {p["name"]: p for p in doc["paths"]["/api/v1/programmes"]["get"]["parameters"]}
+    assert "Default `50`" in listed["limit"]["description"]
+
+
+def test_the_authorize_dialog_speaks_plainly(doc: dict[str, Any]) -> None:
+    schemes = doc["components"]["securitySchemes"]
+    assert list(schemes) == ["signIn"]
+    description = schemes["signIn"]["description"]
+    assert "IPCP username and password" in description
+    assert "Leave *client_id* and *client_secret* empty" in description
+    for path, method, operation in operations(doc):
+        assert operation["security"] in ([], [{"signIn": []}]), f"{method} {path}"
 
 
 def test_headers_the_service_sends_are_declared(doc: dict[str, Any]) -> None:
@@ -207,3 +307,47 @@ async def test_the_served_document_is_the_refined_one(anon: httpx.AsyncClient) -
     served = response.json()
     assert "HTTPValidationError" not in served["components"]["schemas"]
     assert "headers" in served["components"]
+
+
+def test_descriptions_speak_to_a_liaison_officer(doc: dict[str, Any]) -> None:
+    text = json.dumps(doc)
+    assert "API.md" not in text
+    assert "9223372036854775807" not in text
+    report = doc["paths"]["/api/v1/programmes/{programme_id}/report"]["get"]
+    assert "`0.3396` means 34 % done" in report["description"]
+    for value in ("complete", "on_track", "behind", "late", "not_planned"):
+        assert f"`{value}`" in doc["components"]["schemas"]["Schedule"]["description"]
+        assert f"`{value}`" in report["description"]
+    for path, method, operation in operations(doc):
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "path" and parameter["name"].endswith("_id"):
+                label = f"{method.upper()} {path} {parameter['name']}"
+                assert "To find a " in parameter["description"], label
+                assert "GET /api/v1/" in parameter["description"], label
+    # ReDoc's sample answer is one consistent picture: half done, something overdue, behind
+    summary = doc["components"]["schemas"]["Summary"]["properties"]
+    assert summary["progress"]["examples"] == [0.5]
+    assert summary["milestones_overdue"]["examples"] == [1]
+    assert summary["schedule"]["examples"] == ["behind"]
+    for path in (
+        "/api/v1/programmes/{programme_id}/report",
+        "/api/v1/partners/{partner_id}/report",
+        "/api/v1/reports/portfolio",
+    ):
+        media = doc["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]
+        sample = media["example"]["summary"]
+        assert sample["progress"] < 1, path
+        assert sample["schedule"] != "complete", path
+
+
+def test_the_ways_to_find_an_id_are_real_filters(doc: dict[str, Any]) -> None:
+    hints = {
+        match
+        for node in walk(doc)
+        if isinstance(node, dict) and isinstance(node.get("description"), str)
+        for match in re.findall(r"`GET (/api/v1/[a-z-]+)\?([a-z_]+)=", node["description"])
+    }
+    assert len(hints) >= 6, hints
+    for path, name in hints:
+        names = {p["name"] for p in doc["paths"][path]["get"]["parameters"]}
+        assert name in names, (path, name)

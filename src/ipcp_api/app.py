@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
 
 from ipcp_api import __version__
 from ipcp_api.api import include_api
@@ -15,6 +14,7 @@ from ipcp_api.auth.security import TokenVerifier, resolve_secret_key
 from ipcp_api.auth.throttle import LoginThrottle
 from ipcp_api.common.pagination import cursor_key
 from ipcp_api.config import Settings, get_settings
+from ipcp_api.cors import Cors
 from ipcp_api.db.session import bind_database, make_engine
 from ipcp_api.docs import TAGS, install_docs
 from ipcp_api.handlers import install_handlers
@@ -23,7 +23,8 @@ from ipcp_api.logs import configure_logging
 from ipcp_api.metrics import MetricsMiddleware, worker_exiting
 from ipcp_api.metrics import router as metrics_router
 from ipcp_api.middleware import RequestContextMiddleware
-from ipcp_api.openapi import install_openapi
+from ipcp_api.openapi import install_openapi, operation_id
+from ipcp_api.problems_router import router as problems_router
 from ipcp_api.reports.slots import ReportSlots
 
 DESCRIPTION = """
@@ -34,12 +35,6 @@ from frameworks and partners down to projects, dated milestones and progress rep
 Sign in with **Authorize** (username and password), then try
 `GET /api/v1/programmes/{id}/report`. Errors are RFC 9457 problem details.
 """
-
-
-def operation_id(route: APIRoute) -> str:
-    """Stable operationIds: ``<tag>-<function>``."""
-    tag = str(route.tags[0]) if route.tags else "default"
-    return f"{tag}-{route.name}"
 
 
 @asynccontextmanager
@@ -71,9 +66,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_tags=TAGS,
         docs_url=None,
         redoc_url=None,
-        swagger_ui_parameters={
-            "persistAuthorization": settings.swagger_persist_authorization,
-        },
     )
     app.state.settings = settings
     app.state.engine = None
@@ -87,9 +79,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_docs(app)
     install_openapi(app)
     app.include_router(health_router)
+    app.include_router(problems_router)
     app.include_router(metrics_router)
     include_api(app)
     app.add_middleware(RequestContextMiddleware)
     # outermost: also counts what RequestContextMiddleware answers itself (413)
     app.add_middleware(MetricsMiddleware)
+    if settings.cors_origin_list:
+        # around everything, so that every answer to a listed origin (a 413 too) is readable
+        app.add_middleware(Cors, origins=settings.cors_origin_list)
     return app

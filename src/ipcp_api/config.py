@@ -6,6 +6,7 @@ import functools
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import platformdirs
 from pydantic import AliasChoices, Field, ValidationError, field_validator
@@ -19,6 +20,14 @@ PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "placeho
 class Environment(StrEnum):
     development = "development"
     production = "production"
+
+
+class KeepToken(StrEnum):
+    """Where Swagger UI keeps the signed-in token (``IPCP_SWAGGER_PERSIST_AUTHORIZATION``)."""
+
+    session = "session"  # for the browser tab: a reload keeps it, closing the tab drops it
+    local = "local"  # in the browser's storage until sign-out (Swagger UI's own option)
+    off = "off"  # in the page's memory only: a reload signs out
 
 
 class LogLevel(StrEnum):
@@ -47,6 +56,40 @@ def normalise_database_url(value: str) -> str:
     )
 
 
+def parse_origins(value: str) -> list[str]:
+    """``IPCP_CORS_ORIGINS``: ``scheme://host[:port]`` items, as a browser sends ``Origin``."""
+    origins = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        if item == "*":
+            raise ValueError("list the origins one by one (`*` is not accepted)")
+        parts = urlsplit(item)
+        if (
+            parts.scheme.lower() not in {"http", "https"}
+            or not parts.hostname
+            or parts.path
+            or parts.query
+            or parts.fragment
+            or parts.username
+        ):
+            raise ValueError(
+                f"{item!r} is not an origin: write scheme://host[:port], e.g."
+                " https://app.example.org (no path, no trailing slash)"
+            )
+        try:
+            port = parts.port
+        except ValueError:
+            raise ValueError(f"{item!r} has an invalid port") from None
+        host = parts.hostname.lower()
+        host = f"[{host}]" if ":" in host else host
+        scheme = parts.scheme.lower()
+        if (scheme, port) in {("http", 80), ("https", 443)}:
+            port = None  # a browser leaves the default port out of Origin
+        origins.append(f"{scheme}://{host}" + (f":{port}" if port else ""))
+    return origins
+
+
 class Settings(BaseSettings):
     """Every setting of the service. All are prefixed ``IPCP_`` except ``DATABASE_URL``."""
 
@@ -68,8 +111,10 @@ class Settings(BaseSettings):
     db_pool_timeout: Annotated[float, Field(gt=0, le=60)] = 3.0
     db_connect_timeout: Annotated[float, Field(gt=0, le=60)] = 3.0
     db_statement_timeout_ms: Annotated[int, Field(ge=100, le=600_000)] = 15_000
-    swagger_persist_authorization: bool = False
+    swagger_persist_authorization: KeepToken = KeepToken.session
     report_concurrency: Annotated[int, Field(ge=1, le=64)] = 4
+    # Comma-separated origins (``https://app.example.org``) whose pages may call the API.
+    cors_origins: str = ""
     # The HTTP server's limits (server.py): seconds for a request head to arrive, for its body
     # after the head, between requests on a kept-alive connection; connections per worker.
     http_head_timeout: Annotated[float, Field(gt=0, le=600)] = 10.0
@@ -85,6 +130,26 @@ class Settings(BaseSettings):
         if value is None or value == "":
             return None
         return normalise_database_url(value)
+
+    @field_validator("swagger_persist_authorization", mode="before")
+    @classmethod
+    def _keep_token(cls, value: object) -> object:
+        # the earlier boolean form: true kept the token in localStorage, false nowhere
+        if isinstance(value, bool):
+            return "local" if value else "off"
+        if isinstance(value, str):
+            lowered = value.strip().lower()
+            return {"true": "local", "1": "local", "false": "off", "0": "off"}.get(lowered, lowered)
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _check_origins(cls, value: str) -> str:
+        return ",".join(parse_origins(value))
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [origin for origin in self.cors_origins.split(",") if origin]
 
     @field_validator("metrics_token")
     @classmethod

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ipcp_api.common.idempotency import Replay
 from ipcp_api.db.integrity import asyncpg_error, from_db_error, is_data_exception
 from ipcp_api.errors import ApiError, PreconditionFailed, Unavailable, problem
+from ipcp_api.problems import BY_STATUS
 from ipcp_api.routing import allowed_methods
 
 # The logger keeps its name (operators filter on it).
@@ -32,7 +33,23 @@ def _render(error: ApiError) -> JSONResponse:
         title=error.title,
         errors=error.errors,
         headers=error.headers,
+        slug=error.slug,
+        extra=error.extensions,
     )
+
+
+# pydantic's wording for errors raised by a validator: the reason alone is for a person.
+_FRAMEWORK_PREFIXES = ("Value error, ", "Assertion failed, ")
+
+
+_LENGTH = {"too_short": ("at least", "min_length"), "too_long": ("at most", "max_length")}
+
+
+def _plain(msg: str) -> str:
+    for prefix in _FRAMEWORK_PREFIXES:
+        if msg.startswith(prefix):
+            return msg[len(prefix) :]
+    return msg
 
 
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
@@ -44,6 +61,14 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
             msg = "malformed JSON: " + str(item.get("ctx", {}).get("error", "cannot parse"))
         elif item.get("type") == "extra_forbidden":
             msg = "unknown or read-only field"
+        elif item.get("type") in _LENGTH and isinstance(item.get("input"), str):
+            # a text's bounds checked after its own validator: pydantic speaks of "items"
+            limit = item.get("ctx", {}).get(_LENGTH[item["type"]][1])
+            msg = f"String should have {_LENGTH[item['type']][0]} {limit} character" + (
+                "" if limit == 1 else "s"
+            )
+        else:
+            msg = _plain(msg)
         errors.append({"loc": loc, "msg": msg})
     return errors
 
@@ -57,7 +82,7 @@ def install_handlers(app: FastAPI) -> None:
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = _validation_errors(exc)
         detail = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors[:5])
-        return problem(422, detail or "invalid request", errors=errors)
+        return problem(422, detail or "invalid request", errors=errors, slug="validation")
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -69,12 +94,16 @@ def install_handlers(app: FastAPI) -> None:
             # FastAPI's answer to a body it cannot decode at all (not UTF-8, nested too deep,
             # a broken form): a malformed body is 422 like any other invalid body.
             msg = "malformed body: it cannot be decoded"
-            return problem(422, f"body: {msg}", errors=[{"loc": ["body"], "msg": msg}])
+            return problem(
+                422, f"body: {msg}", errors=[{"loc": ["body"], "msg": msg}], slug="validation"
+            )
         if exc.status_code == 405:
             allowed = allowed_methods(request)
             headers["Allow"] = ", ".join(allowed)
             detail = f"{request.method} is not supported here; use {', '.join(allowed)}"
-        return problem(exc.status_code, detail, headers=headers)
+        return problem(
+            exc.status_code, detail, headers=headers, slug=BY_STATUS.get(exc.status_code)
+        )
 
     @app.exception_handler(Replay)
     async def _replay(_: Request, exc: Replay) -> Response:

@@ -13,6 +13,8 @@ import orjson
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ipcp_api.problems import type_uri
+
 MAX_BODY_BYTES = 1024 * 1024
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -29,7 +31,7 @@ class BodyTooLarge(HTTPException):
 def _problem_413() -> bytes:
     return orjson.dumps(
         {
-            "type": "about:blank",
+            "type": type_uri(413),
             # the same title as the 413 raised while streaming (errors.problem's phrase)
             "title": HTTPStatus(413).phrase,
             "status": 413,

@@ -9,8 +9,11 @@ refined once, the first time it is asked for:
   ``float(2**63 - 1)`` is ``2**63``: one past the largest id the database holds);
 - query, header and path parameters never admit ``null`` (a query string cannot carry it),
   nor do form fields; a required form field is not empty (FastAPI takes "" as missing);
-- no text input may contain NUL (API.md: 422): every input string that has no pattern,
-  enum or date format of its own says so with the pattern ``^[^\\u0000]*$``;
+- the document shows what a person filling a form needs, not the database's limits: an
+  integer bounded by PostgreSQL's bigint is ``format: int64`` (no ``maximum`` of
+  9223372036854775807), and the "no NUL character" rule (API.md: 422) is checked but not
+  shown as a pattern (``.ci/fuzz.sh`` generates no NUL, ``allow-x00 = false``);
+- optional parameters carry no example or default (Swagger UI would pre-fill and send them);
 - a ``default: null`` that the property's own schema does not allow is dropped (in a merge
   patch an absent field means "unchanged", not ``null``);
 - POST operations behind a token declare the ``Idempotency-Key`` header they honour (and
@@ -22,16 +25,18 @@ refined once, the first time it is asked for:
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
 from ipcp_api.common.idempotency import MAX_KEY_LENGTH
 from ipcp_api.common.types import MAX_BIGINT
 from ipcp_api.errors import PROBLEM_JSON
+from ipcp_api.problems import INTERNAL, PROBLEM_TYPES, ProblemType
 
 PROBLEM_REF = "#/components/schemas/Problem"
-NUL_FREE = "^[^\\u0000]*$"
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 _FASTAPI_422 = ("HTTPValidationError", "ValidationError")
 _BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
@@ -92,6 +97,30 @@ IDEMPOTENCY_KEY: dict[str, Any] = {
 }
 
 
+# Route functions whose name is not the method name a client wants (the rest are camel-cased
+# as they are: ``list_programmes`` -> ``listProgrammes``).
+_OPERATION_IDS = {
+    "healthz": "checkLiveness",
+    "readyz": "checkReadiness",
+    "token": "createToken",
+    "programme_report": "getProgrammeReport",
+    "partner_report": "getPartnerReport",
+    "portfolio_report": "getPortfolioReport",
+    "get_me": "getCurrentUser",
+}
+
+
+def operation_id(route: APIRoute) -> str:
+    """The operationId of a route, in lower camel case: a generated client's method name.
+
+    ``generate_unique_id_function`` of the app (so it also names FastAPI's generated body
+    schemas). Unique across the document: tests/test_openapi.py checks.
+    """
+    name = _OPERATION_IDS.get(route.name, route.name)
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
 def install_openapi(app: FastAPI) -> None:
     """Serve the refined document at ``/openapi.json`` (and to ``ipcp-api openapi``)."""
 
@@ -105,23 +134,99 @@ def install_openapi(app: FastAPI) -> None:
 
 def refine(doc: dict[str, Any]) -> dict[str, Any]:
     _exact_bounds(doc)
+    # Paths are relative to the host that serves this document (and its root path, which
+    # FastAPI lists first when there is one); linters ask for the list to be present.
+    doc.setdefault("servers", [{"url": "/", "description": "The server of this document"}])
+    doc["info"].setdefault("license", {"name": "Apache-2.0", "identifier": "Apache-2.0"})
     components = doc.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
     headers = components.setdefault("headers", {})
     headers.update({name: dict(spec) for name, spec in HEADERS.items()})
     for schema in schemas.values():
         _drop_impossible_defaults(schema)
-    for item in doc.get("paths", {}).values():
+    for path, item in doc.get("paths", {}).items():
         for method, operation in item.items():
             if method in _METHODS:
                 _refine_operation(method, operation)
+                _problem_examples(path, method, operation, schemas)
+                # open endpoints say so (an empty list), as linters ask
+                operation.setdefault("security", [])
     for name in _FASTAPI_422:
         schemas.pop(name, None)
-    for name in _input_schemas(doc):
-        _nul_free(schemas[name])
     for name in _form_schemas(doc):
         _form_fields(schemas[name])
+    _client_names(doc)
+    _sign_in(doc)
+    _plain_words(doc)
+    if "Problem" in schemas:
+        # a generated client can switch on the kind (problems.py has the list)
+        kinds = [kind.type for kind in PROBLEM_TYPES.values()]
+        schemas["Problem"]["properties"]["type"]["enum"] = [*kinds, INTERNAL]
     return doc
+
+
+SIGN_IN = "signIn"
+SIGN_IN_DESCRIPTION = (
+    "**Sign in with your IPCP username and password** — the ones you were given for this"
+    " service. Leave *client_id* and *client_secret* empty. Then press **Authorize**, and"
+    " **Close**: every request you try from this page is sent as you, and shows only what"
+    " you may see."
+)
+
+
+def _sign_in(doc: dict[str, Any]) -> None:
+    """One security scheme, named and described in plain words (the *Authorize* dialog)."""
+    schemes: dict[str, Any] = doc["components"].get("securitySchemes", {})
+    renamed = {old: SIGN_IN for old in schemes if old != SIGN_IN}
+    for old, new in renamed.items():
+        schemes[new] = schemes.pop(old)
+    if SIGN_IN in schemes:
+        schemes[SIGN_IN]["description"] = SIGN_IN_DESCRIPTION
+    for item in doc.get("paths", {}).values():
+        for method, operation in item.items():
+            if method in _METHODS:
+                operation["security"] = [
+                    {renamed.get(name, name): scopes for name, scopes in requirement.items()}
+                    for requirement in operation.get("security", [])
+                ]
+
+
+# Schemas FastAPI names after Python's generics or its own body wrappers, renamed for the
+# people who read generated clients: ``Page_ProgrammeRead_`` -> ``ProgrammePage``.
+_SCHEMA_NAMES = {"Body_createToken": "TokenRequest"}
+_GENERIC_PAGE = re.compile(r"^Page_([A-Za-z0-9]+?)(?:Read)?_$")
+
+
+def _client_names(doc: dict[str, Any]) -> None:
+    schemas: dict[str, Any] = doc["components"]["schemas"]
+    renames: dict[str, str] = {}
+    for name in schemas:
+        page = _GENERIC_PAGE.match(name)
+        new = _SCHEMA_NAMES.get(name) or (f"{page.group(1)}Page" if page else None)
+        if new and new not in schemas:
+            renames[name] = new
+    if not renames:
+        return
+    for old, new in renames.items():
+        schemas[new] = schemas.pop(old)
+        schemas[new]["title"] = new
+    doc["components"]["schemas"] = dict(sorted(schemas.items()))
+    old_refs = {
+        f"#/components/schemas/{old}": f"#/components/schemas/{new}" for old, new in renames.items()
+    }
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref in old_refs:
+                node["$ref"] = old_refs[ref]
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for item in node:
+                visit(item)
+
+    visit(doc)
 
 
 def _form_schemas(doc: dict[str, Any]) -> set[str]:
@@ -157,50 +262,13 @@ def _refs(node: Any) -> set[str]:
     return set()
 
 
-def _input_schemas(doc: dict[str, Any]) -> set[str]:
-    """The component schemas that describe what clients send (bodies and parameters)."""
-    schemas = doc["components"]["schemas"]
-    pending: set[str] = set()
-    for item in doc.get("paths", {}).values():
-        for method, operation in item.items():
-            if method in _METHODS:
-                for parameter in operation.get("parameters", []):
-                    _nul_free(parameter.get("schema", {}))
-                for media in operation.get("requestBody", {}).get("content", {}).values():
-                    _nul_free(media.get("schema", {}))
-                    pending |= _refs(media.get("schema", {}))
-    found: set[str] = set()
-    while pending:
-        name = pending.pop()
-        if name in found or name not in schemas:
-            continue
-        found.add(name)
-        pending |= _refs(schemas[name])
-    return found
-
-
-def _nul_free(schema: Any) -> None:
-    if not isinstance(schema, dict):
-        return
-    if schema.get("type") == "string" and not {"pattern", "enum", "const", "format"} & set(schema):
-        schema["pattern"] = NUL_FREE
-    if schema.get("format") == "password" and "pattern" not in schema:
-        schema["pattern"] = NUL_FREE
-    for key in ("properties", "patternProperties"):
-        for value in schema.get(key, {}).values():
-            _nul_free(value)
-    for key in ("items", "additionalProperties", "not"):
-        _nul_free(schema.get(key))
-    for key in ("anyOf", "oneOf", "allOf", "prefixItems"):
-        for value in schema.get(key, []):
-            _nul_free(value)
-
-
 def _refine_operation(method: str, operation: dict[str, Any]) -> None:
     parameters = operation.get("parameters", [])
     for parameter in parameters:
         if "schema" in parameter:
             parameter["schema"] = _without_null(parameter["schema"])
+        if not parameter.get("required"):
+            _nothing_prefilled(parameter)
     protected = bool(operation.get("security"))
     if method == "post" and protected:
         names = {p.get("name", "").lower() for p in parameters}
@@ -233,9 +301,27 @@ def _refine_operation(method: str, operation: dict[str, Any]) -> None:
     )
 
 
+def _nothing_prefilled(parameter: dict[str, Any]) -> None:
+    """Swagger UI fills a parameter's input with its example or default, and sends it: an
+    untouched form would filter (``active_on=2017-06-30``). An optional parameter shows
+    neither; its description says what leaving it out means."""
+    parameter.pop("example", None)
+    parameter.pop("examples", None)
+    schema = parameter.get("schema", {})
+    schema.pop("example", None)
+    schema.pop("examples", None)
+    if "default" in schema:
+        default = schema.pop("default")
+        description = parameter.get("description", "")
+        if "efault" not in description:
+            value = str(default).lower() if isinstance(default, bool) else default
+            parameter["description"] = f"{description} Default `{value}`.".strip()
+
+
 def _is_page(response: dict[str, Any]) -> bool:
     schema = response.get("content", {}).get("application/json", {}).get("schema", {})
-    return str(schema.get("$ref", "")).startswith("#/components/schemas/Page_")
+    ref = str(schema.get("$ref", ""))
+    return ref.startswith("#/components/schemas/Page_") or ref.endswith("Page")
 
 
 def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
@@ -271,13 +357,206 @@ def _drop_impossible_defaults(schema: dict[str, Any]) -> None:
 
 
 def _exact_bounds(node: Any) -> None:
-    """Integral float bounds back to integers; ``float(MAX_BIGINT)`` back to ``MAX_BIGINT``."""
+    """Integral float bounds back to integers; the bigint ceiling becomes ``format: int64``."""
     if isinstance(node, dict):
-        for key, value in node.items():
+        for key, value in list(node.items()):
             if key in _BOUNDS and isinstance(value, float) and value.is_integer():
                 node[key] = MAX_BIGINT if value == float(MAX_BIGINT) else int(value)
             else:
                 _exact_bounds(value)
+        if node.get("maximum") == MAX_BIGINT and node.get("type") == "integer":
+            del node["maximum"]
+            node.setdefault("format", "int64")
     elif isinstance(node, list):
         for item in node:
             _exact_bounds(item)
+
+
+# --- problem types and an example for each error response ---------------------------------
+
+# The kinds of 409 each method can meet (problems.py has the list and their meaning).
+_CONFLICTS = {
+    "post": ("conflict-unique", "conflict-in-flight"),
+    "patch": ("conflict-unique", "conflict-state", "conflict-in-flight"),
+    "delete": ("conflict-children", "conflict-state"),
+}
+
+
+def _subject(path: str) -> str:
+    """``/api/v1/programmes/{programme_id}/report`` -> ``programme`` (for an example)."""
+    ids = [part[1:-4] for part in path.split("/") if part.startswith("{") and part.endswith("_id}")]
+    return ids[-1].replace("_", " ") if ids else "resource"
+
+
+def _body_properties(operation: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
+    for media in operation.get("requestBody", {}).get("content", {}).values():
+        ref = str(media.get("schema", {}).get("$ref", ""))
+        schema = schemas.get(ref.rsplit("/", 1)[-1], {}) if ref else media.get("schema", {})
+        properties: dict[str, Any] = schema.get("properties", {})
+        if properties:
+            return properties
+    return {}
+
+
+def _validation_example(
+    path: str, operation: dict[str, Any], schemas: dict[str, Any]
+) -> tuple[list[Any], str]:
+    if "requestBody" in operation:
+        form = set(operation["requestBody"].get("content", {})) & set(FORM_TYPES)
+        if form:
+            return ["body", "password"], "password is required (a form field)"
+        properties = _body_properties(operation, schemas)
+        for name, prop in properties.items():
+            options = [prop, *prop.get("anyOf", [])]
+            for option in options:
+                if option.get("type") == "string" and option.get("minLength") == 1:
+                    return ["body", name], "String should have at least 1 character"
+        required = [
+            name
+            for media in operation["requestBody"].get("content", {}).values()
+            for name in schemas.get(
+                str(media.get("schema", {}).get("$ref", "")).rsplit("/", 1)[-1], {}
+            ).get("required", [])
+        ]
+        return (["body", required[0]] if required else ["body"]), "Field required"
+    names = {p["name"]: p["in"] for p in operation.get("parameters", []) if p.get("in") == "query"}
+    if "limit" in names:
+        return ["query", "limit"], "Input should be less than or equal to 200"
+    if "as_of" in names:
+        return ["query", "as_of"], "must be a date in the form YYYY-MM-DD"
+    if "{" in path:
+        name = path.rsplit("{", 1)[1].split("}", 1)[0]
+        return [
+            "path",
+            name,
+        ], "Input should be a valid integer, unable to parse string as an integer"
+    return ["query", "colour"], "unknown query parameter"
+
+
+def _example_value(
+    kind: ProblemType, path: str, operation: dict[str, Any], schemas: dict[str, Any]
+) -> dict[str, Any]:
+    detail = kind.example
+    value: dict[str, Any] = {"type": kind.type, "title": kind.title, "status": kind.status}
+    if kind.slug == "not-found":
+        detail = f"{_subject(path)} 42 does not exist"
+    if kind.slug == "unauthorized" and "security" in operation:
+        detail = "invalid or expired token"
+    if kind.slug == "validation":
+        loc, msg = _validation_example(path, operation, schemas)
+        detail = f"{'.'.join(str(part) for part in loc)}: {msg}"
+        value.update(detail=detail, errors=[{"loc": loc, "msg": msg}])
+        return value
+    if kind.slug == "conflict-unique":
+        field = _unique_field(operation, schemas) or "code"
+        detail = f"{field}: this value is already taken"
+        value.update(detail=detail, errors=[{"loc": ["body", field], "msg": detail}])
+        return value
+    value["detail"] = detail
+    return value
+
+
+# Fields that are unique keys of some resource (a clash is conflict-unique).
+_UNIQUE_FIELDS = ("code", "username", "ref")
+
+
+def _unique_field(operation: dict[str, Any], schemas: dict[str, Any]) -> str | None:
+    properties = _body_properties(operation, schemas)
+    return next((name for name in _UNIQUE_FIELDS if name in properties), None)
+
+
+def _problem_examples(
+    path: str, method: str, operation: dict[str, Any], schemas: dict[str, Any]
+) -> None:
+    """Every error response names its problem type(s) and shows an example of each."""
+    for code, response in operation.get("responses", {}).items():
+        status = int(code) if code.isdigit() else 0
+        if status < 400:
+            continue
+        kinds = [kind for kind in PROBLEM_TYPES.values() if kind.status == status]
+        if status == 409:
+            wanted = _CONFLICTS.get(method, ("conflict-state",))
+            if _unique_field(operation, schemas) is None:
+                wanted = tuple(slug for slug in wanted if slug != "conflict-unique")
+            kinds = [kind for kind in kinds if kind.slug in wanted]
+        if not kinds:
+            continue
+        media = response["content"][PROBLEM_JSON]
+        media["examples"] = {
+            kind.slug: {
+                "summary": f"type {kind.type}",
+                "value": _example_value(kind, path, operation, schemas),
+            }
+            for kind in kinds
+        }
+        types = ", ".join(f"`{kind.type}`" for kind in kinds)
+        description = response.get("description", "")
+        if "Problem type" not in description:
+            response["description"] = f"{description} Problem type: {types}.".strip()
+
+
+# --- descriptions a liaison officer can read ----------------------------------------------
+
+# How a person who knows a code finds an id (the ``code=`` filter of each collection).
+_FIND_ID = {
+    "framework_id": ("framework", "from its code: `GET /api/v1/frameworks?code=ICI`"),
+    "partner_id": ("partner", "from its code: `GET /api/v1/partners?code=BHR`"),
+    "pillar_id": ("pillar", "from its code: `GET /api/v1/pillars?code=political-diplomatic`"),
+    "programme_id": ("programme", "from its code: `GET /api/v1/programmes?code=BHR-IPCP-2016`"),
+    "project_id": ("project", "from its code: `GET /api/v1/projects?code=PD-01`"),
+    "milestone_id": (
+        "milestone",
+        "from its project: `GET /api/v1/milestones?project_id=<the project's id>`",
+    ),
+    "user_id": ("user", "from the username: `GET /api/v1/users?q=bahrain`"),
+}
+
+_ENUMS = {
+    "Schedule": (
+        "Where a set of milestones stands against its plan, as of the report's date:"
+        " `complete` — every milestone that counts is done;"
+        " `on_track` — nothing is overdue (some work may still be ahead);"
+        " `behind` — at least one milestone is overdue, none by more than 30 days;"
+        " `late` — at least one milestone is overdue by more than 30 days;"
+        " `not_planned` — no milestone counts yet (none, or all cancelled), so there are no"
+        " figures."
+    ),
+    "ProgrammeStatus": (
+        "Where the programme is in its life: `draft` (being written) → `submitted` (sent for"
+        " review; may go back to `draft`) → `approved` → `active` → `completed`; `cancelled`"
+        " from any status but `completed`."
+    ),
+    "ProjectStatus": "`planned`, `in_progress`, `on_hold`, `completed` or `cancelled` (a"
+    " cancelled project's milestones no longer count in the figures).",
+    "MilestoneState": "`pending` (not done yet), `done` (give `completed_on`) or `cancelled`"
+    " (no longer counts in the figures).",
+}
+
+
+def _plain_words(doc: dict[str, Any]) -> None:
+    for item in doc.get("paths", {}).values():
+        for method, operation in item.items():
+            if method not in _METHODS:
+                continue
+            for parameter in operation.get("parameters", []):
+                if parameter.get("name") == "cursor" and parameter.get("in") == "query":
+                    # opaque: its inner shape is the server's business (a forged one is 422)
+                    parameter.get("schema", {}).pop("pattern", None)
+                    parameter["description"] = (
+                        "To read the next page: the `next_cursor` of the page before. Leave it"
+                        " empty for the first page."
+                    )
+                found = _FIND_ID.get(parameter.get("name", ""))
+                if found is None:
+                    continue
+                what, how = found
+                hint = f"To find a {what}'s id {how}."
+                if parameter["in"] == "path":
+                    parameter["description"] = f"The {what}'s id (a number). {hint}"
+                elif hint not in parameter.get("description", ""):
+                    parameter["description"] = f"{parameter.get('description', '')} {hint}".strip()
+                parameter.get("schema", {}).pop("description", None)
+    schemas = doc["components"]["schemas"]
+    for name, description in _ENUMS.items():
+        if name in schemas:
+            schemas[name]["description"] = description

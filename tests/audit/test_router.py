@@ -194,7 +194,7 @@ async def test_statement_budget(client: httpx.AsyncClient, session, statements, 
 async def test_openapi(client: httpx.AsyncClient) -> None:
     schema = (await client.get("/openapi.json")).json()
     operation = schema["paths"][URL]["get"]
-    assert operation["operationId"] == "audit-list_audit_events"
+    assert operation["operationId"] == "listAuditEvents"
     assert {"401", "403", "422"} <= set(operation["responses"])
     names = {p["name"] for p in operation["parameters"]}
     assert names == {"entity", "entity_id", "user_id", "limit", "cursor"}

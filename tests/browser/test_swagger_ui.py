@@ -4,6 +4,11 @@ The real server (``ipcp-api serve``) runs on a scratch database holding the demo
 browser may talk to this machine only: any request to another host is aborted and fails the
 test. The one exception, ReDoc's vendor logo, is refused by the page's own
 Content-Security-Policy before it reaches the network, and is checked to be the only one.
+Also checked as a liaison officer meets them: an untouched "List programmes" returns every
+programme the user may see (nothing pre-filled), a wrong password shows the server's message,
+a reload keeps the sign-in for the tab, the curl box never shows the token; and a front-end
+page on another local port calls the API with ``fetch`` when ``IPCP_CORS_ORIGINS`` lists its
+origin, and cannot when it does not.
 Skipped when Debian's ``chromium`` or Playwright's Python package is missing (CI installs both;
 see .ci/run).
 """
@@ -11,17 +16,20 @@ see .ci/run).
 from __future__ import annotations
 
 import asyncio
+import http.server
 import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -60,6 +68,7 @@ try:
     from playwright.sync_api import (
         Browser,
         BrowserContext,
+        Locator,
         Page,
         Request,
         Response,
@@ -132,15 +141,56 @@ def _wait_ready(base: str, server: subprocess.Popen[str], timeout: float = 60) -
     pytest.fail(f"the server did not become ready:\n{output}")
 
 
+class _Page(http.server.BaseHTTPRequestHandler):
+    """A front-end app's page: nothing but a title (the test drives ``fetch`` from it)."""
+
+    def do_GET(self) -> None:
+        body = b"<!DOCTYPE html><html><head><title>front end</title></head><body></body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
 @pytest.fixture(scope="module")
-def live_server(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``ipcp-api serve`` on a scratch database of the test server, demo data loaded first."""
+def front_ends() -> Iterator[dict[str, str]]:
+    """Two static pages on other local ports: one origin the API lists, one it does not."""
+    servers = {
+        name: http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Page)
+        for name in ("listed", "other")
+    }
+    threads = [
+        threading.Thread(target=server.serve_forever, daemon=True) for server in servers.values()
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        yield {
+            name: f"http://127.0.0.1:{server.server_address[1]}" for name, server in servers.items()
+        }
+    finally:
+        for server in servers.values():
+            server.shutdown()
+            server.server_close()
+
+
+@pytest.fixture(scope="module")
+def live_server(
+    server_url: str, tmp_path_factory: pytest.TempPathFactory, front_ends: dict[str, str]
+) -> Iterator[str]:
+    """``ipcp-api serve`` on a scratch database of the test server, demo data loaded first;
+    pages from the ``listed`` front end may call it (``IPCP_CORS_ORIGINS``)."""
     name = f"ipcp_browser_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     asyncio.run(
         _admin(server_url, f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'")
     )
     url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
     env = _cli_env(url, tmp_path_factory.mktemp("browser-data"))
+    env["IPCP_CORS_ORIGINS"] = front_ends["listed"]
     try:
         seeded = subprocess.run(
             [sys.executable, "-m", "ipcp_api.cli", "seed", "--demo"],
@@ -248,12 +298,51 @@ def open_page(browser: Browser) -> Iterator[OpenPage]:
         context.close()
 
 
-def _storage(page: Page) -> str:
-    return str(
-        page.evaluate(
-            "() => JSON.stringify({local: {...localStorage}, session: {...sessionStorage}})"
-        )
-    )
+def _sign_in_dialog(page: Page, username: str, password: str) -> Locator:
+    page.locator(".auth-wrapper button.authorize").click()
+    dialog = page.locator(".modal-ux")
+    dialog.locator("#oauth_username").fill(username)
+    dialog.locator("#oauth_password").fill(password)
+    dialog.locator("button.authorize").click()
+    return dialog
+
+
+def _sign_in(page: Page, username: str, password: str) -> None:
+    dialog = _sign_in_dialog(page, username, password)
+    dialog.locator("button", has_text="Logout").wait_for()
+    dialog.locator("button.btn-done").click()
+    dialog.wait_for(state="detached")
+
+
+def _signed_in(page: Page) -> bool:
+    button = page.locator(".auth-wrapper > button.authorize")
+    return "locked" in (button.get_attribute("class") or "").split()
+
+
+def _open_docs(page: Page, base: str) -> None:
+    page.goto(f"{base}/docs")
+    page.locator(".swagger-ui .info .title").filter(has_text="IPCP API").wait_for()
+
+
+def _execute_untouched(page: Page, operation_id: str, path: str) -> Response:
+    """Try it out and Execute with no parameter touched."""
+    operation = page.locator(f"#operations-{operation_id}")
+    operation.locator(".opblock-summary-control").click()
+    operation.locator("button.try-out__btn").click()
+    with page.expect_response(lambda r: urlsplit(r.url).path == path) as answered:
+        operation.locator("button.execute").click()
+    return answered.value
+
+
+def _api_list(base: str, username: str, password: str, path: str) -> dict[str, Any]:
+    with httpx.Client(base_url=base, timeout=10) as http:
+        token = http.post(
+            "/api/v1/auth/token", data={"username": username, "password": password}
+        ).json()["access_token"]
+        listed = http.get(path, params={"limit": 200}, headers={"Authorization": f"Bearer {token}"})
+    assert listed.status_code == 200, listed.text
+    body: dict[str, Any] = listed.json()
+    return body
 
 
 def _programme_id(base: str, code: str) -> int:
@@ -300,7 +389,7 @@ def test_try_the_programme_report_in_swagger_ui(live_server: str, open_page: Ope
     assert "locked" in (page.locator(".auth-wrapper button.authorize").get_attribute("class") or "")
 
     # The programme report: Try it out, fill the parameters, execute.
-    operation = page.locator("#operations-reports-reports-programme_report")
+    operation = page.locator("#operations-reports-getProgrammeReport")
     operation.locator(".opblock-summary-control").click()
     operation.locator("button.try-out__btn").click()
     operation.locator('tr[data-param-name="programme_id"] input').fill(str(programme_id))
@@ -331,8 +420,14 @@ def test_try_the_programme_report_in_swagger_ui(live_server: str, open_page: Ope
         clip={"x": 0, "y": top, "width": 1280, "height": bottom - top + 8},
     )
 
-    # The token stays in memory: nothing in web storage by default.
-    assert tokens[0] not in _storage(page)
+    # The token is kept for this tab only (sessionStorage), never in localStorage, and the
+    # curl box shows a placeholder, not the token (screenshots get shared).
+    assert tokens[0] in page.evaluate("() => JSON.stringify({...sessionStorage})")
+    assert tokens[0] not in page.evaluate("() => JSON.stringify({...localStorage})")
+    curl = operation.locator(".curl-command").inner_text()
+    assert "Authorization: Bearer <your token>" in curl
+    assert tokens[0] not in curl
+    assert tokens[0] not in page.content()
     assert fence.attempted == [], f"the page tried to reach other hosts: {fence.attempted}"
     assert fence.errors == [], fence.errors
     assert any(url.endswith("/static/docs/swagger-ui-bundle.js") for url in fence.local)
@@ -344,7 +439,7 @@ def test_docs_pages_fetch_nothing_from_other_hosts(live_server: str, open_page: 
     page, fence = open_page(LOOPBACK | {ALIAS})
 
     page.goto(f"{base}/docs")
-    page.locator("#operations-reports-reports-programme_report").wait_for()
+    page.locator("#operations-reports-getProgrammeReport").wait_for()
     page.wait_for_load_state("networkidle")
     assert fence.attempted == [], f"Swagger UI tried to reach other hosts: {fence.attempted}"
 
@@ -358,3 +453,143 @@ def test_docs_pages_fetch_nothing_from_other_hosts(live_server: str, open_page: 
     assert fence.escaped == [], f"requests for other hosts left the page: {fence.escaped}"
     assert fence.errors == [], fence.errors
     assert any(url.endswith("/static/docs/redoc.standalone.js") for url in fence.local)
+
+
+@pytest.mark.parametrize(
+    ("username", "password"),
+    [("bahrain-liaison", "bahrain-liaison-password"), ("demo-staff", "demo-staff-password")],
+)
+def test_an_untouched_list_returns_everything_the_user_may_see(
+    live_server: str, open_page: OpenPage, username: str, password: str
+) -> None:
+    """No optional parameter is pre-filled: an untouched form never filters."""
+    page, fence = open_page()
+    _open_docs(page, live_server)
+    _sign_in(page, username, password)
+    for operation_id, path in (
+        ("programmes-listProgrammes", "/api/v1/programmes"),
+        ("milestones-listMilestones", "/api/v1/milestones"),
+    ):
+        response = _execute_untouched(page, operation_id, path)
+        assert response.status == 200, response.text()
+        assert urlsplit(response.url).query == "", f"the form sent {response.url}"
+        expected = _api_list(live_server, username, password, path)
+        shown = response.json()
+        assert shown["total"] == expected["total"] > 0
+        assert [item["id"] for item in shown["items"]] == [
+            item["id"] for item in expected["items"]
+        ][: shown["limit"]]
+    assert fence.errors == [], fence.errors
+
+
+def test_a_wrong_password_shows_the_servers_message(live_server: str, open_page: OpenPage) -> None:
+    page, fence = open_page()
+    _open_docs(page, live_server)
+    dialog = _sign_in_dialog(page, "bahrain-liaison", "not-the-password")
+    error = dialog.locator(".errors")
+    error.filter(has_text="wrong username or password").wait_for()
+    assert "Unauthorized" not in error.inner_text()
+    assert not _signed_in(page)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    dialog.screenshot(path=ARTIFACTS / "swagger-wrong-password.png")
+    # the dialog speaks plainly
+    text = dialog.inner_text()
+    assert "IPCP username and password" in text
+    assert "Scopes are used" not in text
+    assert fence.errors == [], fence.errors
+
+
+def test_a_reload_keeps_the_session_and_a_new_tab_starts_signed_out(
+    live_server: str, open_page: OpenPage
+) -> None:
+    page, fence = open_page()
+    _open_docs(page, live_server)
+    _sign_in(page, "bahrain-liaison", "bahrain-liaison-password")
+    page.reload()
+    page.locator(".swagger-ui .info .title").wait_for()
+    page.locator(".auth-wrapper > button.authorize.locked").wait_for()
+    response = _execute_untouched(page, "users-getCurrentUser", "/api/v1/users/me")
+    assert response.status == 200, response.text()
+    assert response.json()["username"] == "bahrain-liaison"
+    assert page.evaluate("() => Object.keys(localStorage).length") == 0
+
+    # Logout forgets it for this tab too.
+    page.locator(".auth-wrapper button.authorize").click()
+    dialog = page.locator(".modal-ux")
+    dialog.locator("button", has_text="Logout").click()
+    dialog.locator("button.btn-done").click()
+    assert page.evaluate("() => Object.keys(sessionStorage).length") == 0
+
+    # Another tab (a fresh browsing context: closing the tab drops sessionStorage) is signed out.
+    other, _ = open_page()
+    _open_docs(other, live_server)
+    other.wait_for_timeout(500)
+    assert not _signed_in(other)
+    assert fence.errors == [], fence.errors
+
+
+# What a front-end app does from its own origin: sign in, list with the token, read an ETag
+# and PATCH with If-Match (a preflighted request), then meet a 412 it can read.
+FRONT_END_SCRIPT = """
+async (api) => {
+  const steps = [];
+  try {
+    const signIn = await fetch(api + "/api/v1/auth/token", {
+      method: "POST",
+      body: new URLSearchParams({username: "demo-staff", password: "demo-staff-password"}),
+    });
+    const token = (await signIn.json()).access_token;
+    steps.push(["token", signIn.status]);
+    const auth = {Authorization: "Bearer " + token};
+    const listed = await fetch(api + "/api/v1/frameworks?limit=1", {headers: auth});
+    const id = (await listed.json()).items[0].id;
+    steps.push(["list", listed.status]);
+    const one = await fetch(api + "/api/v1/frameworks/" + id, {headers: auth});
+    const etag = one.headers.get("ETag");
+    steps.push(["get", one.status, etag, one.headers.get("X-Request-ID") !== null]);
+    const patched = await fetch(api + "/api/v1/frameworks/" + id, {
+      method: "PATCH",
+      headers: Object.assign({"Content-Type": "application/json", "If-Match": etag}, auth),
+      body: JSON.stringify({description: "Changed from a front end on another origin"}),
+    });
+    steps.push(["patch", patched.status, patched.headers.get("ETag")]);
+    const stale = await fetch(api + "/api/v1/frameworks/" + id, {
+      method: "PATCH",
+      headers: Object.assign({"Content-Type": "application/json", "If-Match": etag}, auth),
+      body: JSON.stringify({description: "Again"}),
+    });
+    steps.push(["stale", stale.status, (await stale.json()).type]);
+    return {ok: true, steps: steps};
+  } catch (error) {
+    return {ok: false, steps: steps, error: String(error)};
+  }
+}
+"""
+
+
+def test_a_front_end_on_a_listed_origin_calls_the_api_and_others_cannot(
+    live_server: str, open_page: OpenPage, front_ends: dict[str, str]
+) -> None:
+    page, fence = open_page()
+    page.goto(f"{front_ends['listed']}/")
+    result = page.evaluate(FRONT_END_SCRIPT, live_server)
+    assert result["ok"], result
+    steps = {step[0]: step[1:] for step in result["steps"]}
+    assert steps["token"] == [200]
+    assert steps["list"] == [200]
+    status, etag, has_request_id = steps["get"]
+    assert status == 200
+    assert has_request_id
+    assert etag is not None
+    assert etag.startswith('"'), etag
+    version = int(etag.strip('"'))
+    assert steps["patch"] == [200, f'"{version + 1}"']
+    assert steps["stale"] == [412, "/problems/stale-version"]
+
+    other, _ = open_page()
+    other.goto(f"{front_ends['other']}/")
+    refused = other.evaluate(FRONT_END_SCRIPT, live_server)
+    assert not refused["ok"], refused
+    assert refused["steps"] == []  # not even the sign-in answer is readable
+    assert "Failed to fetch" in refused["error"]
+    assert fence.errors == [], fence.errors

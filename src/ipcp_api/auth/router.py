@@ -10,9 +10,34 @@ from ipcp_api.auth.schemas import TokenRead
 from ipcp_api.auth.security import create_token
 from ipcp_api.common.responses import errors
 from ipcp_api.db.session import SessionDep
-from ipcp_api.errors import TooManyRequests, Unauthorized
+from ipcp_api.errors import Invalid, TooManyRequests, Unauthorized
 
 router = APIRouter(prefix="/auth", tags=["auth"])
+
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def oauth_error(error: str, description: str) -> dict[str, str]:
+    """RFC 6749 (5.2) members beside the problem's own: OAuth clients, Swagger UI's sign-in
+    dialog included, show ``error_description`` to the person signing in."""
+    return {"error": error, "error_description": description}
+
+
+async def form_fields_only(request: Request) -> None:
+    """A token request is a form: say so plainly to a client that sent JSON (422)."""
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media not in _FORM_TYPES:
+        msg = (
+            "send username and password as form fields (Content-Type:"
+            " application/x-www-form-urlencoded), not as "
+            + (f"{media}" if media else "a body without a Content-Type")
+        )
+        raise Invalid(("body",), msg, extensions=oauth_error("invalid_request", msg))
+    form = await request.form()
+    for name in ("username", "password"):
+        if not form.get(name):
+            msg = f"{name} is required (a form field)"
+            raise Invalid(("body", name), msg, extensions=oauth_error("invalid_request", msg))
 
 
 @router.post(
@@ -20,28 +45,36 @@ router = APIRouter(prefix="/auth", tags=["auth"])
     response_model=TokenRead,
     summary="Get an access token",
     description=(
-        "OAuth2 password flow: send `username` and `password` as form fields and receive a"
-        " bearer token. Wrong credentials and inactive users get the same 401. After repeated"
-        " failures a username is refused for a while with 429 and `Retry-After`."
+        "Sign in: send your `username` and `password` as **form fields**"
+        " (`application/x-www-form-urlencoded`, not JSON) and receive a token to send as"
+        " `Authorization: Bearer <token>` with every other request. In this page, the"
+        " **Authorize** button does this for you. A wrong password, or an account that is no"
+        " longer active, gets 401; after 5 failures in 15 minutes the username is refused for"
+        " 5 minutes (429, `Retry-After` says how many seconds). Errors also carry OAuth's"
+        " `error` and `error_description`."
     ),
     responses=errors(401, 413, 422, 429, 503),
 )
 async def token(
     request: Request,
     session: SessionDep,
+    _form_only: Annotated[None, Depends(form_fields_only)],
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
 ) -> TokenRead:
     throttle = request.app.state.login_throttle
     wait = throttle.retry_after(form.username)
     if wait:
+        msg = "too many failed logins for this username; try again later"
         raise TooManyRequests(
-            "too many failed logins for this username; try again later",
+            msg,
             headers={"Retry-After": str(wait)},
+            extensions=oauth_error("invalid_request", f"{msg} (in {wait} seconds)"),
         )
     user = await service.authenticate(session, username=form.username, password=form.password)
     if user is None:
         throttle.failed(form.username)
-        raise Unauthorized("wrong username or password")
+        msg = "wrong username or password"
+        raise Unauthorized(msg, extensions=oauth_error("invalid_grant", msg))
     throttle.succeeded(form.username)
     expires_in = request.app.state.settings.token_expire_minutes * 60
     return TokenRead(

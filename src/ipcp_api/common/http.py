@@ -1,16 +1,18 @@
-"""ETag / If-Match / If-None-Match, Location, and the strict query-string check."""
+"""ETag / If-Match / If-None-Match, Location, the strict query-string check, and content
+negotiation (``format`` / ``Accept``) with file downloads."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 from fastapi import Request, Response
 from fastapi.dependencies.models import Dependant
 
 from ipcp_api.common.types import MAX_BIGINT
-from ipcp_api.errors import Invalid, PreconditionFailed
+from ipcp_api.errors import Invalid, NotAcceptable, PreconditionFailed
 
 
 def etag(version: int) -> str:
@@ -90,4 +92,98 @@ def json_response(content: Any, *, headers: Mapping[str, str] | None = None) -> 
     )
 
 
-__all__ = ["check_if_match", "etag", "forbid_unknown_query", "json_response", "not_modified"]
+# --- content negotiation ----------------------------------------------------------------------
+
+# Every representation the service knows, by the name ``format=`` takes (API.md, *Formats*).
+MEDIA_TYPES = {
+    "json": "application/json",
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+}
+
+
+def _accept_ranges(accept: str) -> list[tuple[str, str, float]]:
+    ranges: list[tuple[str, str, float]] = []
+    for part in accept.split(","):
+        media, *params = (piece.strip() for piece in part.split(";"))
+        kind, _, subtype = media.lower().partition("/")
+        if not kind or not subtype:
+            continue
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value.strip())
+                except ValueError:
+                    quality = 0.0
+                if not 0.0 <= quality <= 1.0:
+                    quality = 0.0
+        ranges.append((kind, subtype, quality))
+    return ranges
+
+
+def negotiate(fmt: str | None, accept: str | None, offers: Sequence[str]) -> str:
+    """The representation to send, by name (``json``, ``csv``, ...), from ``offers``.
+
+    ``format`` (the query parameter) wins over ``Accept``; a format or an ``Accept`` this
+    endpoint cannot produce is 406. Without either, the first offer (JSON). For ``Accept``,
+    each offer takes the quality of the most specific media range that matches it; the
+    highest quality wins, then the more specific match, then the earlier offer.
+    """
+    produces = " or ".join(MEDIA_TYPES[name] for name in offers)
+    if fmt is not None:
+        if fmt not in offers:
+            raise NotAcceptable(
+                f"format={fmt} is not available here; use {' or '.join(offers)}"
+                + (" (XLSX and PDF are not offered yet)" if fmt in ("xlsx", "pdf") else "")
+            )
+        return fmt
+    if accept is None or not accept.strip():
+        return offers[0]
+    ranges = _accept_ranges(accept)
+    best: tuple[float, int, int] | None = None
+    chosen: str | None = None
+    for preference, name in enumerate(offers):
+        kind, _, subtype = MEDIA_TYPES[name].partition("/")
+        match: tuple[int, float] | None = None
+        for r_kind, r_subtype, quality in ranges:
+            if (r_kind, r_subtype) == (kind, subtype):
+                specificity = 2
+            elif (r_kind, r_subtype) == (kind, "*"):
+                specificity = 1
+            elif (r_kind, r_subtype) == ("*", "*"):
+                specificity = 0
+            else:
+                continue
+            if match is None or specificity > match[0]:
+                match = (specificity, quality)
+        if match is None or match[1] <= 0:
+            continue
+        score = (match[1], match[0], -preference)
+        if best is None or score > best:
+            best, chosen = score, name
+    if chosen is None:
+        raise NotAcceptable(f"this endpoint produces {produces}; Accept was {accept!r}")
+    return chosen
+
+
+def content_disposition(filename: str) -> str:
+    """``attachment`` with an ASCII ``filename`` and the exact UTF-8 ``filename*`` (RFC 6266)."""
+    ascii_name = "".join(
+        c if c.isascii() and c.isprintable() and c not in '"\\;' else "_" for c in filename
+    )
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+__all__ = [
+    "MEDIA_TYPES",
+    "check_if_match",
+    "content_disposition",
+    "etag",
+    "forbid_unknown_query",
+    "json_response",
+    "negotiate",
+    "not_modified",
+]

@@ -21,7 +21,7 @@ from ipcp_api.auth.actor import Actor
 from ipcp_api.auth.dependencies import CurrentActor
 from ipcp_api.db.session import SessionDep
 from ipcp_api.enums import Role
-from ipcp_api.errors import Conflict, Forbidden, Invalid
+from ipcp_api.errors import ConflictInFlight, Forbidden, Invalid
 from ipcp_api.models import IdempotencyKey
 
 HEADER = "idempotency-key"
@@ -80,7 +80,7 @@ async def idempotency_guard(request: Request, session: SessionDep, actor: Curren
         select(func.pg_try_advisory_xact_lock(_lock_key(str(actor.user_id), route_name, key)))
     )
     if not locked:
-        raise Conflict("a request with this Idempotency-Key is still in progress")
+        raise ConflictInFlight("a request with this Idempotency-Key is still in progress")
     row = await session.get(IdempotencyKey, (actor.user_id, route_name, key))
     if row is not None:
         if row.request_hash != body_hash:

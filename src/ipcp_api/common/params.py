@@ -23,18 +23,38 @@ def plain_integer(value: Any) -> Any:
 
 
 # Any integer: an id beyond the database's range is simply not found (404), never a 500.
-ResourceId = Annotated[int, BeforeValidator(plain_integer), Path(description="The resource's id.")]
+ResourceId = Annotated[
+    int,
+    BeforeValidator(plain_integer),
+    Path(
+        description="The id (a number). To find it from a code, list the collection with `code=`."
+    ),
+]
 IfMatch = Annotated[
     str | None,
-    Header(description='`"<version>"` from the ETag; a stale value is 412 and changes nothing.'),
+    Header(
+        alias="If-Match",
+        description='The `ETag` you read (`"<version>"`): the change is made only if nobody'
+        " changed the resource since; otherwise 412 and nothing changes. Leave it empty to"
+        " change it whatever its version.",
+    ),
 ]
 IfNoneMatch = Annotated[
-    str | None, Header(description="An ETag; a match answers 304 with no body.")
+    str | None,
+    Header(
+        alias="If-None-Match",
+        description="The `ETag` you already have: if it is still current the answer is 304"
+        " with no body (nothing changed since you read it).",
+    ),
 ]
 PageParams = Annotated[ListParams, Depends(list_params)]
 Search = Annotated[
     Text | None,
-    Query(max_length=200, description="Case-insensitive text search, in any script."),
+    Query(
+        max_length=200,
+        description="Words to look for in the codes, names and titles, in any language or"
+        " script; upper and lower case match. Leave it empty to list everything.",
+    ),
 ]
 
 

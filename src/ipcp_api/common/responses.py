@@ -12,7 +12,7 @@ _WHEN = {
     401: "No valid bearer token.",
     403: "The caller's role may not do this.",
     404: "No such resource (or not visible to the caller).",
-    406: "The `Accept` header names no type this endpoint can produce.",
+    406: "The `format` or `Accept` asked for a representation this endpoint cannot produce.",
     409: "Conflicts with the current state (unique key, children, workflow).",
     412: "`If-Match` names a version that is no longer current.",
     413: "The body is over 1 MiB.",

@@ -8,7 +8,14 @@ import asyncpg
 from sqlalchemy import exc as sa_exc
 
 from ipcp_api.db.base import Base
-from ipcp_api.errors import ApiError, Conflict, Invalid, Unavailable
+from ipcp_api.errors import (
+    ApiError,
+    ConflictChildren,
+    ConflictInFlight,
+    ConflictUnique,
+    Invalid,
+    Unavailable,
+)
 
 
 def _constraint_index() -> dict[str, tuple[str, str, tuple[str, ...]]]:
@@ -64,12 +71,16 @@ def from_db_error(exc: sa_exc.DBAPIError, *, deleting: bool = False) -> ApiError
     if sqlstate == "23505":  # unique_violation
         field = columns[-1] if columns else "id"
         detail = f"{field}: this value is already taken"
-        return Conflict(detail, errors=[{"loc": ["body", field], "msg": detail}])
+        return ConflictUnique(detail, errors=[{"loc": ["body", field], "msg": detail}])
     if sqlstate == "23001":  # restrict_violation: ON DELETE RESTRICT from PostgreSQL 18 on
-        return Conflict(f"cannot delete: {_CHILDREN.get(owner, 'other resources refer to it')}")
+        return ConflictChildren(
+            f"cannot delete: {_CHILDREN.get(owner, 'other resources refer to it')}"
+        )
     if sqlstate == "23503":  # foreign_key_violation (ON DELETE RESTRICT up to PostgreSQL 17)
         if deleting:
-            return Conflict(f"cannot delete: {_CHILDREN.get(owner, 'other resources refer to it')}")
+            return ConflictChildren(
+                f"cannot delete: {_CHILDREN.get(owner, 'other resources refer to it')}"
+            )
         field = columns[0] if columns else "id"
         return Invalid(("body", field), "refers to a resource that does not exist")
     if sqlstate == "23514":  # check_violation
@@ -80,7 +91,7 @@ def from_db_error(exc: sa_exc.DBAPIError, *, deleting: bool = False) -> ApiError
     if sqlstate in {"23502", "22001", "22003", "22007", "22008", "22P02", "22021"}:
         return Invalid(("body",), "a value is missing, too long or out of range")
     if sqlstate in {"40001", "40P01", "55P03"}:  # serialization, deadlock, lock not available
-        return Conflict("the resource is being changed by another request; try again")
+        return ConflictInFlight("the resource is being changed by another request; try again")
     if sqlstate == "57014":  # query_canceled (statement_timeout)
         return Unavailable("the request took too long; try again shortly")
     if exc.connection_invalidated or isinstance(error, OSError | asyncpg.InterfaceError):

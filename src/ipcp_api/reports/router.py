@@ -7,108 +7,95 @@ import orjson
 from fastapi import APIRouter, Query, Request, Response
 
 from ipcp_api.auth.dependencies import CurrentActor
+from ipcp_api.common.http import MEDIA_TYPES, content_disposition, negotiate
 from ipcp_api.common.metrics import today
 from ipcp_api.common.params import ResourceId
 from ipcp_api.common.responses import LIST, READ, errors
 from ipcp_api.common.types import MAX_BIGINT, IsoDate
 from ipcp_api.db.session import SessionDep
 from ipcp_api.enums import ProgrammeStatus
-from ipcp_api.errors import NotAcceptable
 from ipcp_api.reports import csv as report_csv
-from ipcp_api.reports import service
+from ipcp_api.reports import examples, service
 from ipcp_api.reports.schemas import PartnerReport, PortfolioReport, ProgrammeReport
 from ipcp_api.reports.slots import ReportSlots
 
 router = APIRouter(tags=["reports"])
 
-JSON = "application/json"
-CSV = "text/csv"
-Format = Literal["json", "csv"]
-_OFFERS: tuple[tuple[str, Format], ...] = ((JSON, "json"), (CSV, "csv"))
+JSON = MEDIA_TYPES["json"]
+CSV = MEDIA_TYPES["csv"]
+# What the reports offer today, preferred first (XLSX and PDF come with the exports).
+OFFERS = ("json", "csv")
+
+FormatParam = Annotated[
+    Literal["json", "csv", "xlsx", "pdf"] | None,
+    Query(
+        alias="format",
+        description="`json` or `csv` (a spreadsheet-ready table, downloaded as a file)."
+        " Takes precedence over the `Accept` header; leave it empty to let `Accept` decide"
+        " (JSON by default). `xlsx` and `pdf` are not offered yet (406).",
+        # the document offers what is produced today; xlsx and pdf answer 406, not 422
+        json_schema_extra={"enum": list(OFFERS)},
+    ),
+]
 
 AsOf = Annotated[
     IsoDate | None,
-    Query(description="The date the report is computed as of (`YYYY-MM-DD`); default today (UTC)."),
+    Query(
+        description="The date the figures are computed for, `YYYY-MM-DD` (for example the"
+        " date of a committee meeting). Leave it empty for today."
+    ),
 ]
 
-_DEFINITIONS = (
-    "Figures as of `as_of` (API.md, *Progress reports*): counted milestones are those not "
-    "cancelled in projects not cancelled; progress = weight done by `as_of` / W; "
-    "expected_progress = weight due by `as_of` / W; variance = progress − expected_progress "
-    "(4 decimal places; null when W = 0). `Accept: text/csv` gives the rows as CSV."
-)
+_DEFINITIONS = """\
+**How to read the figures** (all as of `as_of`; leave it empty for today):
+
+- A milestone *counts* unless it, or its project, is cancelled. Each milestone has a
+  *weight* (1–100): how much of the work it stands for.
+- `progress` — the share of the work done, by weight: `0.3396` means 34 % done.
+- `expected_progress` — the share that should be done by now (the weight of the milestones
+  due by `as_of`): `0.5` means half the work was due.
+- `variance` = `progress` − `expected_progress`: below zero means behind the plan
+  (`-0.125` is 12.5 percentage points behind), above zero ahead of it.
+- `schedule` — `complete`: every milestone done; `on_track`: nothing overdue; `behind`: some
+  milestone overdue, none by more than 30 days; `late`: some milestone overdue by more than
+  30 days; `not_planned`: no milestone counts, so the three figures are empty (`null`).
+- A milestone is *overdue* when it was due before `as_of` and not done by then.
+
+Fractions have 4 decimals. `format=csv` gives the same figures as a file for a spreadsheet.
+"""
 
 
 def _responses(
-    csv_columns: tuple[str, ...], codes: tuple[int, ...] = READ
+    csv_columns: tuple[str, ...], example: dict[str, Any], codes: tuple[int, ...] = READ
 ) -> dict[int | str, dict[str, Any]]:
     header = ",".join(csv_columns)
     return {
         200: {
-            "description": "The report: JSON, or CSV with `Accept: text/csv` (header row first, "
-            "UTF-8, null as an empty cell).",
-            "content": {CSV: {"schema": {"type": "string"}, "example": header + "\r\n"}},
+            "description": "The report: JSON by default; with `format=csv` (or `Accept:"
+            " text/csv`) a CSV file to download (header row first, UTF-8, an empty cell where"
+            " a figure has no value).",
+            "content": {
+                # FastAPI adds the report's schema; the example is one consistent report
+                JSON: {"example": example},
+                CSV: {"schema": {"type": "string"}, "example": header + "\r\n"},
+            },
+            "headers": {
+                "Content-Disposition": {
+                    "description": "CSV only: `attachment` with the file's name, e.g."
+                    " `programme-BHR-IPCP-2016-2017-06-30.csv`.",
+                    "schema": {"type": "string"},
+                }
+            },
         },
         **errors(*codes, 406),
     }
-
-
-def negotiate(accept: str | None) -> Format:
-    """The representation an ``Accept`` header asks for (406 when neither JSON nor CSV).
-
-    Each offer takes the quality of the most specific media range that matches it; the
-    highest quality wins, then the more specific match, then JSON. No header means JSON.
-    """
-    if accept is None or not accept.strip():
-        return "json"
-    ranges: list[tuple[str, str, float]] = []
-    for part in accept.split(","):
-        media, *params = (piece.strip() for piece in part.split(";"))
-        kind, _, subtype = media.lower().partition("/")
-        if not kind or not subtype:
-            continue
-        quality = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    quality = float(value.strip())
-                except ValueError:
-                    quality = 0.0
-                if not 0.0 <= quality <= 1.0:
-                    quality = 0.0
-        ranges.append((kind, subtype, quality))
-    best: tuple[float, int, int] | None = None
-    chosen: Format | None = None
-    for preference, (offer, name) in enumerate(_OFFERS):
-        kind, _, subtype = offer.partition("/")
-        match: tuple[int, float] | None = None
-        for r_kind, r_subtype, quality in ranges:
-            if (r_kind, r_subtype) == (kind, subtype):
-                specificity = 2
-            elif (r_kind, r_subtype) == (kind, "*"):
-                specificity = 1
-            elif (r_kind, r_subtype) == ("*", "*"):
-                specificity = 0
-            else:
-                continue
-            if match is None or specificity > match[0]:
-                match = (specificity, quality)
-        if match is None or match[1] <= 0:
-            continue
-        score = (match[1], match[0], -preference)
-        if best is None or score > best:
-            best, chosen = score, name
-    if chosen is None:
-        raise NotAcceptable(f"this endpoint produces {JSON} or {CSV}; Accept was {accept!r}")
-    return chosen
 
 
 def _csv(body: str, filename: str) -> Response:
     return Response(
         content=body.encode("utf-8"),
         media_type=f"{CSV}; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Vary": "Accept"},
+        headers={"Content-Disposition": content_disposition(filename), "Vary": "Accept"},
     )
 
 
@@ -130,11 +117,11 @@ def _as_of(value: date | None) -> date:
     "/programmes/{programme_id}/report",
     response_model=ProgrammeReport,
     summary="Progress report of a programme",
-    description=_DEFINITIONS
-    + " CSV: one row per project. Pillars are all listed, by position; projects by pillar "
-    "position, then code; overdue milestones oldest first; upcoming ones (due in "
-    "(as_of, as_of + 30 days]) soonest first.",
-    responses=_responses(report_csv.PROGRAMME_COLUMNS),
+    description="Where a programme stands: its summary, each pillar (all listed, in their"
+    " order), each project (by pillar, then code), the overdue milestones (oldest first) and"
+    " those due in the next 30 days (soonest first). The CSV has one row per project.\n\n"
+    + _DEFINITIONS,
+    responses=_responses(report_csv.PROGRAMME_COLUMNS, examples.PROGRAMME),
 )
 async def programme_report(
     request: Request,
@@ -142,11 +129,12 @@ async def programme_report(
     actor: CurrentActor,
     programme_id: ResourceId,
     as_of: AsOf = None,
+    fmt: FormatParam = None,
 ) -> Response:
-    fmt = negotiate(request.headers.get("accept"))
+    chosen = negotiate(fmt, request.headers.get("accept"), OFFERS)
     async with _slots(request).slot(session):
         report = await service.programme_report(session, actor, programme_id, as_of=_as_of(as_of))
-        if fmt == "csv":
+        if chosen == "csv":
             return _csv(
                 report_csv.programme_csv(report),
                 f"programme-{report['programme']['code']}-{report['as_of']}.csv",
@@ -158,10 +146,10 @@ async def programme_report(
     "/partners/{partner_id}/report",
     response_model=PartnerReport,
     summary="Progress report of a partner",
-    description=_DEFINITIONS
-    + " Over all the partner's programmes. CSV: one row per programme (by starts_on, then "
-    "code).",
-    responses=_responses(report_csv.PARTNER_COLUMNS),
+    description="Where a partner stands over all its programmes: the summary, each pillar,"
+    " and each programme (by start date, then code). The CSV has one row per programme.\n\n"
+    + _DEFINITIONS,
+    responses=_responses(report_csv.PARTNER_COLUMNS, examples.PARTNER),
 )
 async def partner_report(
     request: Request,
@@ -169,11 +157,12 @@ async def partner_report(
     actor: CurrentActor,
     partner_id: ResourceId,
     as_of: AsOf = None,
+    fmt: FormatParam = None,
 ) -> Response:
-    fmt = negotiate(request.headers.get("accept"))
+    chosen = negotiate(fmt, request.headers.get("accept"), OFFERS)
     async with _slots(request).slot(session):
         report = await service.partner_report(session, actor, partner_id, as_of=_as_of(as_of))
-        if fmt == "csv":
+        if chosen == "csv":
             return _csv(
                 report_csv.partner_csv(report),
                 f"partner-{report['partner']['code']}-{report['as_of']}.csv",
@@ -185,16 +174,17 @@ async def partner_report(
     "/reports/portfolio",
     response_model=PortfolioReport,
     summary="Progress report of the whole portfolio",
-    description=_DEFINITIONS
-    + " Over the programmes that match the filters (and that the caller may see). A partner "
-    "with no matching programme has no row. CSV: one row per partner (by code).",
-    responses=_responses(report_csv.PORTFOLIO_COLUMNS, LIST),
+    description="The whole portfolio you may see, or the programmes that match the filters:"
+    " the summary, each pillar, and each partner with a matching programme (by code). The CSV"
+    " has one row per partner.\n\n" + _DEFINITIONS,
+    responses=_responses(report_csv.PORTFOLIO_COLUMNS, examples.PORTFOLIO, LIST),
 )
 async def portfolio_report(
     request: Request,
     session: SessionDep,
     actor: CurrentActor,
     as_of: AsOf = None,
+    fmt: FormatParam = None,
     framework_id: Annotated[
         int | None,
         Query(
@@ -207,11 +197,11 @@ async def portfolio_report(
         ProgrammeStatus | None, Query(description="Only programmes with this status.")
     ] = None,
 ) -> Response:
-    fmt = negotiate(request.headers.get("accept"))
+    chosen = negotiate(fmt, request.headers.get("accept"), OFFERS)
     async with _slots(request).slot(session):
         report = await service.portfolio_report(
             session, actor, as_of=_as_of(as_of), framework_id=framework_id, status=status
         )
-        if fmt == "csv":
+        if chosen == "csv":
             return _csv(report_csv.portfolio_csv(report), f"portfolio-{report['as_of']}.csv")
         return _json(report)

@@ -1,4 +1,9 @@
-"""Progress reports: programme, partner and portfolio (API.md "Progress reports")."""
+"""Progress reports: programme, partner and portfolio.
+
+The field descriptions speak to the people who read the reports; the examples are one
+consistent picture (8 milestones of equal weight, 4 done, 5 due, 1 overdue: ``behind``), which
+ReDoc shows as the sample answer.
+"""
 
 from __future__ import annotations
 
@@ -9,25 +14,54 @@ from pydantic import BaseModel, Field
 
 from ipcp_api.enums import ProgrammeStatus, ProjectStatus, Schedule
 
-_FRACTION = "Rounded to 4 places; null when the set has no counted weight (W = 0)."
+_FRACTION = "4 decimals; empty (null) when no milestone counts."
 
 
-Projects = Annotated[int, Field(description="Projects in the set, cancelled ones included.")]
-Milestones = Annotated[
-    int, Field(description="Counted milestones (not cancelled, in a project not cancelled).")
+Projects = Annotated[
+    int, Field(description="Projects in the set, cancelled ones included.", examples=[4])
 ]
-MilestonesDone = Annotated[int, Field(description="Counted milestones done by `as_of`.")]
-MilestonesOverdue = Annotated[int, Field(description="Counted milestones overdue at `as_of`.")]
+Milestones = Annotated[
+    int,
+    Field(
+        description="Milestones that count: not cancelled, in a project that is not cancelled.",
+        examples=[8],
+    ),
+]
+MilestonesDone = Annotated[
+    int, Field(description="Milestones that count and were done by `as_of`.", examples=[4])
+]
+MilestonesOverdue = Annotated[
+    int,
+    Field(
+        description="Milestones that count, were due before `as_of` and were not done by then.",
+        examples=[1],
+    ),
+]
 Progress = Annotated[
-    float | None, Field(description="Weight done by `as_of` / W. " + _FRACTION, examples=[0.5])
+    float | None,
+    Field(
+        description="The share of the work done by `as_of`, by weight: 0.3396 means 34 % done. "
+        + _FRACTION,
+        examples=[0.5],
+    ),
 ]
 Expected = Annotated[
-    float | None, Field(description="Weight due by `as_of` / W. " + _FRACTION, examples=[0.625])
+    float | None,
+    Field(
+        description="The share of the work that was due by `as_of`, by weight: what progress"
+        " would be if everything had been done on time. " + _FRACTION,
+        examples=[0.625],
+    ),
 ]
 Variance = Annotated[
     float | None,
-    Field(description="progress − expected_progress. " + _FRACTION, examples=[-0.125]),
+    Field(
+        description="progress − expected_progress: below zero is behind the plan (−0.125 is"
+        " 12.5 percentage points behind), above zero ahead of it. " + _FRACTION,
+        examples=[-0.125],
+    ),
 ]
+ScheduleField = Annotated[Schedule, Field(examples=["behind"])]
 
 
 class Summary(BaseModel):
@@ -40,7 +74,7 @@ class Summary(BaseModel):
     progress: Progress
     expected_progress: Expected
     variance: Variance
-    schedule: Schedule
+    schedule: ScheduleField
 
 
 class PartnerRef(BaseModel):
@@ -81,7 +115,7 @@ class PillarRow(BaseModel):
     progress: Progress
     expected_progress: Expected
     variance: Variance
-    schedule: Schedule
+    schedule: ScheduleField
 
 
 class ProjectRow(BaseModel):
@@ -97,7 +131,7 @@ class ProjectRow(BaseModel):
     progress: Progress
     expected_progress: Expected
     variance: Variance
-    schedule: Schedule
+    schedule: ScheduleField
     next_due_on: date | None = Field(
         description="The earliest due date ≥ `as_of` among its counted milestones not done "
         "by `as_of`."
@@ -140,7 +174,7 @@ class ProgrammeRow(BaseModel):
     progress: Progress
     expected_progress: Expected
     variance: Variance
-    schedule: Schedule
+    schedule: ScheduleField
 
 
 class PartnerReport(BaseModel):
@@ -161,7 +195,7 @@ class PartnerRow(BaseModel):
     progress: Progress
     expected_progress: Expected
     variance: Variance
-    schedule: Schedule
+    schedule: ScheduleField
 
 
 class PortfolioReport(BaseModel):
