@@ -157,7 +157,7 @@ def app(base_app: Any, engine: AsyncEngine, sessionmaker: async_sessionmaker[Asy
     base_app.state.read_sessionmaker = sessionmaker
     base_app.state.read_connect = None  # so the read path too uses that transaction
     base_app.state.shutting_down = False
-    base_app.state.login_throttle = LoginThrottle()
+    base_app.state.login_throttle = LoginThrottle.from_settings(base_app.state.settings)
     return base_app
 
 

@@ -22,9 +22,10 @@ from fastapi.routing import APIRoute, iter_route_contexts
 
 from ipcp_api.app import create_app
 from ipcp_api.config import load_settings
+from ipcp_api.models import DataImport
 
 PUBLIC = {"/api/v1/auth/token"}
-SCOPED = ("partner_id", "programme_id", "project_id", "milestone_id")
+SCOPED = ("partner_id", "programme_id", "project_id", "milestone_id", "import_id")
 REFERENCE = ("frameworks", "pillars")
 
 
@@ -67,7 +68,20 @@ async def world(factory) -> World:
         project = await factory.project(programme_id=programme.id)
         milestone = await factory.milestone(project_id=project.id)
         user = await factory.user(role="liaison", partner_id=partner.id)
+        stored = await factory._add(
+            DataImport(
+                programme_id=programme.id,
+                status="valid",
+                filename="x.xlsx",
+                sha256="0" * 64,
+                counts={"rows": 0, "create": 0, "update": 0, "unchanged": 0, "errors": 0},
+                errors=[],
+                plan=[],
+                rows={"projects": [], "milestones": []},
+            )
+        )
         ids[name] = {
+            "import_id": stored.id,
             "partner_id": partner.id,
             "programme_id": programme.id,
             "project_id": project.id,

@@ -77,3 +77,14 @@ def test_development_key_is_generated_once(tmp_path) -> None:
     assert len(first) >= 32
     assert resolve_secret_key(settings) == first
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize("value", ["", "en,EN", "en,fr,en", "english", "en;fr"])
+def test_bad_languages_stop_with_one_line(value: str) -> None:
+    with pytest.raises(SettingsError, match="IPCP_LANGUAGES") as info:
+        load_settings(languages=value)
+    assert "\n" not in str(info.value)
+
+
+def test_languages_first_is_the_default() -> None:
+    assert load_settings(languages=" fr , ar,en").language_codes == ("fr", "ar", "en")

@@ -10,6 +10,7 @@ from ipcp_api.auth.router import router as auth_router
 from ipcp_api.common.http import forbid_unknown_query
 from ipcp_api.common.responses import errors
 from ipcp_api.frameworks.router import router as frameworks_router
+from ipcp_api.imports.router import router as imports_router
 from ipcp_api.milestones.router import router as milestones_router
 from ipcp_api.partners.router import router as partners_router
 from ipcp_api.pillars.router import router as pillars_router
@@ -28,6 +29,7 @@ PROTECTED_ROUTERS = (
     programmes_router,
     projects_router,
     milestones_router,
+    imports_router,
     reports_router,
     users_router,
     audit_router,

@@ -10,11 +10,13 @@ from fastapi import FastAPI
 from ipcp_api import __version__
 from ipcp_api.api import include_api
 from ipcp_api.auth.dependencies import KnownActors
-from ipcp_api.auth.security import TokenVerifier, resolve_secret_key
+from ipcp_api.auth.security import PasswordChecker, TokenVerifier, resolve_secret_keys
 from ipcp_api.auth.throttle import LoginThrottle
+from ipcp_api.common import i18n
 from ipcp_api.common.pagination import cursor_key
 from ipcp_api.config import Settings, get_settings
 from ipcp_api.cors import Cors
+from ipcp_api.db.replica import StandbyReads
 from ipcp_api.db.session import bind_database, make_engine
 from ipcp_api.docs import TAGS, install_docs
 from ipcp_api.handlers import install_handlers
@@ -52,6 +54,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if owns_engine:
             await app.state.engine.dispose()
             app.state.engine = None
+        await app.state.standby_reads.dispose()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -68,13 +71,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    i18n.configure(settings.language_codes)
     app.state.engine = None
-    app.state.secret_key = resolve_secret_key(settings)
-    app.state.tokens = TokenVerifier(app.state.secret_key)
+    keys = resolve_secret_keys(settings)  # newest first: sign with the first, accept any
+    app.state.secret_key = keys[0]
+    app.state.tokens = TokenVerifier(keys)
     app.state.known_actors = KnownActors()
-    app.state.cursor_key = cursor_key(app.state.secret_key)
-    app.state.login_throttle = LoginThrottle()
+    app.state.cursor_key = cursor_key(keys[0])
+    app.state.old_cursor_keys = tuple(cursor_key(key) for key in keys[1:])
+    app.state.login_throttle = LoginThrottle.from_settings(settings)
+    app.state.password_checker = PasswordChecker(settings.password_concurrency)
     app.state.report_slots = ReportSlots(settings.report_concurrency)
+    app.state.standby_reads = StandbyReads.from_settings(settings)
     install_handlers(app)
     install_docs(app)
     install_openapi(app)

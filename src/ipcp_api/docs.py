@@ -54,6 +54,10 @@ TAGS = [
     {"name": "programmes", "description": "Multi-year programmes agreed with a partner (IPCP...)."},
     {"name": "projects", "description": "Projects under a programme, one pillar each."},
     {"name": "milestones", "description": "Dated, weighted milestones of a project."},
+    {
+        "name": "imports",
+        "description": "A programme's projects and milestones from a spreadsheet, checked first.",
+    },
     {"name": "partners", "description": "Partner countries and organisations."},
     {
         "name": "frameworks",

@@ -53,6 +53,12 @@ class AuditAction(StrEnum):
     delete = "delete"
 
 
+class ImportStatus(StrEnum):
+    valid = "valid"
+    invalid = "invalid"
+    committed = "committed"
+
+
 class Schedule(StrEnum):
     complete = "complete"
     late = "late"

@@ -16,6 +16,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ipcp_api.problems import type_uri
 
 MAX_BODY_BYTES = 1024 * 1024
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+"""The one route that takes bodies over 1 MiB: ``POST /api/v1/programmes/{id}/imports``."""
+_UPLOAD_PATH = re.compile(r"^/api/v1/programmes/[^/]+/imports$")
+
+
+def body_limit(scope: Scope) -> int:
+    """The largest body this request may send (matched on the raw path, before routing)."""
+    if scope["method"] == "POST" and _UPLOAD_PATH.match(scope["path"]):
+        return MAX_UPLOAD_BYTES
+    return MAX_BODY_BYTES
+
+
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 access_log = logging.getLogger("ipcp_api.access")
@@ -24,18 +36,18 @@ access_log = logging.getLogger("ipcp_api.access")
 class BodyTooLarge(HTTPException):
     """Raised from ``receive``; FastAPI re-raises HTTPExceptions met while reading the body."""
 
-    def __init__(self) -> None:
-        super().__init__(413, f"the request body is over {MAX_BODY_BYTES} bytes")
+    def __init__(self, limit: int = MAX_BODY_BYTES) -> None:
+        super().__init__(413, f"the request body is over {limit} bytes")
 
 
-def _problem_413() -> bytes:
+def _problem_413(limit: int = MAX_BODY_BYTES) -> bytes:
     return orjson.dumps(
         {
             "type": type_uri(413),
             # the same title as the 413 raised while streaming (errors.problem's phrase)
             "title": HTTPStatus(413).phrase,
             "status": 413,
-            "detail": f"the request body is over {MAX_BODY_BYTES} bytes",
+            "detail": f"the request body is over {limit} bytes",
         }
     )
 
@@ -84,7 +96,7 @@ class RequestContextMiddleware:
         async def respond_413() -> None:
             nonlocal status
             status = 413
-            body = _problem_413()
+            body = _problem_413(limit)
             await send_wrapper(
                 {
                     "type": "http.response.start",
@@ -125,7 +137,8 @@ class RequestContextMiddleware:
                 await send({"type": "http.response.body", "body": body})
                 return
             length = headers.get("content-length")
-            if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
+            limit = body_limit(scope)
+            if length is not None and length.isdigit() and int(length) > limit:
                 await respond_413()
                 return
             received = 0
@@ -135,8 +148,8 @@ class RequestContextMiddleware:
                 message = await receive()
                 if message["type"] == "http.request":
                     received += len(message.get("body", b""))
-                    if received > MAX_BODY_BYTES:
-                        raise BodyTooLarge
+                    if received > limit:
+                        raise BodyTooLarge(limit)
                 return message
 
             try:

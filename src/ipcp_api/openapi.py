@@ -506,7 +506,13 @@ _FIND_ID = {
     "project_id": ("project", "from its code: `GET /api/v1/projects?code=PD-01`"),
     "milestone_id": (
         "milestone",
-        "from its project: `GET /api/v1/milestones?project_id=<the project's id>`",
+        "from its project: `GET /api/v1/milestones?project_id=<the project's id>`, or from"
+        " its ref: `GET /api/v1/milestones?ref=M1`",
+    ),
+    "import_id": (
+        "spreadsheet import",
+        "in the answer to its upload (`id`, and the `Location` header), then"
+        " `GET /api/v1/imports/<id>`",
     ),
     "user_id": ("user", "from the username: `GET /api/v1/users?q=bahrain`"),
 }

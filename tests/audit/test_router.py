@@ -40,6 +40,8 @@ async def test_changes_are_listed_newest_first(client: httpx.AsyncClient) -> Non
         "name": [None, "Istanbul"],
         "launched_on": [None, None],
         "description": [None, None],
+        "lang": [None, "en"],
+        "translations": [None, {}],
     }
     assert update["changes"] == {"name": ["Istanbul", "Istanbul CI"]}
     assert delete["changes"]["name"] == ["Istanbul CI", None]

@@ -147,6 +147,7 @@ def test_every_protected_route_checks_the_user() -> None:
     from fastapi.routing import APIRoute, iter_route_contexts
 
     from ipcp_api.auth.dependencies import current_actor, token_caller
+    from ipcp_api.common.idempotency import idempotency_guard
     from ipcp_api.config import load_settings
 
     def calls(dependant: Any) -> list[Any]:
@@ -165,6 +166,8 @@ def test_every_protected_route_checks_the_user() -> None:
             continue
         found = calls(route.dependant)
         assert token_caller in found, context.path
+        if "POST" in route.methods:  # the Idempotency-Key guard: on every POST (ApiRoute)
+            assert idempotency_guard in found, context.path
         if current_actor in found:
             checked += 1
             continue

@@ -48,10 +48,15 @@ async def test_wrong_password_unknown_user_and_inactive_look_the_same(
     assert "known" not in wrong.text
 
 
-async def test_usernames_are_exact(anon: httpx.AsyncClient, factory) -> None:
-    await factory.user(role="staff", username="exact")
-    assert (await _login(anon, "EXACT", factory.PASSWORD)).status_code == 401
-    assert (await _login(anon, "exact ", factory.PASSWORD)).status_code == 401
+async def test_usernames_compare_after_nfkc_and_case_folding(
+    anon: httpx.AsyncClient, factory
+) -> None:
+    """API.md: usernames compare case-insensitively after NFKC normalisation."""
+    await factory.user(role="staff", username="exact.fi")
+    assert (await _login(anon, "EXACT.FI", factory.PASSWORD)).status_code == 200
+    assert (await _login(anon, "Exact.\ufb01", factory.PASSWORD)).status_code == 200  # ligature
+    assert (await _login(anon, "exact.fi ", factory.PASSWORD)).status_code == 401
+    assert (await _login(anon, "exactfi", factory.PASSWORD)).status_code == 401
 
 
 async def test_repeated_failures_are_throttled(anon: httpx.AsyncClient, factory) -> None:
@@ -88,12 +93,16 @@ async def test_a_success_resets_the_count(anon: httpx.AsyncClient, factory) -> N
     assert (await _login(anon, "forgetful", factory.PASSWORD)).status_code == 200
 
 
-async def test_the_throttle_belongs_to_the_app(anon: httpx.AsyncClient, factory, app) -> None:
+async def test_the_throttle_belongs_to_the_app(
+    anon: httpx.AsyncClient, factory, app, session
+) -> None:
     await factory.user(role="staff", username="locked")
+    throttle = app.state.login_throttle
     for _ in range(5):
-        app.state.login_throttle.failed("locked")
+        await throttle.attempt(session, "locked")
+        await throttle.failed(session, "locked")
     assert (await _login(anon, "locked", factory.PASSWORD)).status_code == 429
-    app.state.login_throttle.succeeded("locked")
+    await throttle.succeeded(session, "LOCKED")
     assert (await _login(anon, "locked", factory.PASSWORD)).status_code == 200
 
 

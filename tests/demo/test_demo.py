@@ -69,3 +69,47 @@ async def test_demo_accounts_can_sign_in(session, anon: httpx.AsyncClient) -> No
     headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
     partners = (await anon.get("/api/v1/partners", headers=headers)).json()
     assert [p["code"] for p in partners["items"]] == ["BHR"]
+
+
+def test_every_demo_text_is_in_english_french_and_arabic() -> None:
+    """Each framework, partner, programme, project and milestone of the demo has its own text
+    in English and a French and an Arabic translation of every translatable field it fills;
+    partner names carry no parenthesised Arabic (that is the Arabic translation's place)."""
+    dataset = loader.data()
+    items: list[tuple[dict, tuple[str, ...]]] = []
+    items += [(fw, ("name", "description")) for fw in dataset["frameworks"]]
+    items += [(partner, ("name",)) for partner in dataset["partners"]]
+    for programme in dataset["programmes"]:
+        items.append((programme, ("title", "description")))
+        for project in programme["projects"]:
+            items.append((project, ("title", "description")))
+            items += [(m, ("title",)) for m in project["milestones"]]
+    for item, fields in items:
+        assert item["lang"] == "en"
+        for field in fields:
+            if item.get(field) is None:
+                continue
+            assert not any("\u0600" <= c <= "\u06ff" for c in item[field]), item[field]
+            for lang in ("fr", "ar"):
+                assert item["translations"][lang][field], (lang, field, item[field])
+    names = {p["code"]: p for p in dataset["partners"]}
+    assert names["BHR"]["name"] == "Kingdom of Bahrain"
+    assert names["BHR"]["translations"]["ar"]["name"] == "مملكة البحرين"
+    ici = dataset["frameworks"][0]
+    assert ici["translations"]["ar"]["name"] == "مبادرة إسطنبول للتعاون"
+    assert ici["translations"]["fr"]["name"] == "Initiative de coopération d'Istanbul"
+
+
+async def test_standard_pillars_have_french_and_arabic_names(client: httpx.AsyncClient) -> None:
+    pillars = (await client.get("/api/v1/pillars", params={"sort": "position"})).json()["items"]
+    standard = [
+        p
+        for p in pillars
+        if p["code"]
+        in {"political-diplomatic", "defence-security-expertise", "emerging-challenges"}
+    ]
+    assert len(standard) == 3
+    for pillar in standard:
+        assert set(pillar["translations"]) == {"fr", "ar"}
+        assert pillar["translations"]["fr"]["name"]
+        assert pillar["translations"]["ar"]["name"]

@@ -93,6 +93,8 @@ async def test_create_get_list_with_memberships(
                 {"framework_id": md.id, "joined_on": None, "note": None},
             ],
         ],
+        "lang": [None, "en"],
+        "translations": [None, {}],
     }
 
 
@@ -530,6 +532,8 @@ async def test_delete_takes_memberships_with_it(
         "kind": ["country", None],
         "name": [BAHRAIN_AR, None],
         "memberships": [[{"framework_id": fw.id, "joined_on": "2004-12-01", "note": "n"}], None],
+        "lang": ["en", None],
+        "translations": [{}, None],
     }
 
 

@@ -93,7 +93,10 @@ async def test_create_get_list(client: httpx.AsyncClient, session) -> None:
     assert minimal.json()["description"] is None
     [event] = await _events(session, data["id"])
     assert event.action == "create"
-    assert event.changes == {k: [None, v] for k, v in body.items()}
+    assert event.changes == {k: [None, v] for k, v in body.items()} | {
+        "lang": [None, "en"],
+        "translations": [None, {}],
+    }
 
 
 async def test_ids(client: httpx.AsyncClient) -> None:
@@ -261,7 +264,8 @@ async def test_q_and_sort(client: httpx.AsyncClient, session) -> None:
     # q: code, name and description, case-insensitive, any script
     assert await codes(q="DEFENCE") == ["defence-security-expertise"]
     assert await codes(q="zulu") == ["aa-first"]
-    assert await codes(q="المدني") == ["aa-first"]
+    # ... and every translation: the Arabic name of emerging-challenges holds «المدنية»
+    assert await codes(q="المدني") == ["aa-first", "emerging-challenges"]
     assert await codes(q="cooperation") == ["political-diplomatic", "emerging-challenges"]
     assert await codes(q="nothing like it") == []
 

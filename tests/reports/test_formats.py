@@ -60,7 +60,7 @@ async def test_format_takes_precedence_over_accept(
     )
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == expected
-    assert response.headers["vary"] == "Accept"
+    assert response.headers["vary"] == "Accept, Accept-Language"
     if expected == CSV:
         name = FILENAMES[report]
         assert response.headers["content-disposition"] == (

@@ -399,7 +399,7 @@ async def test_csv(client: httpx.AsyncClient, bahrain: Bahrain) -> None:
     response = await client.get(url, params={"as_of": "2017-06-30"}, headers={"Accept": "text/csv"})
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
-    assert response.headers["vary"] == "Accept"
+    assert response.headers["vary"] == "Accept, Accept-Language"
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8"))))
     assert rows == [
         [
@@ -474,7 +474,7 @@ async def test_content_negotiation(client: httpx.AsyncClient, factory: Any) -> N
         response = await client.get(url, headers=headers)
         assert response.status_code == 200, (accept, response.text)
         assert response.headers["content-type"] == expected, accept
-        assert response.headers["vary"] == "Accept"
+        assert response.headers["vary"] == "Accept, Accept-Language"
 
 
 async def test_unproducible_accept_is_406(client: httpx.AsyncClient, factory: Any) -> None:
@@ -575,7 +575,7 @@ async def test_openapi_declares_both_media_types(client: httpx.AsyncClient) -> N
         assert set(operation["responses"]) == codes, path
         names = {p["name"] for p in operation["parameters"] if p["in"] == "query"}
         assert names == (
-            {"as_of", "format", "framework_id", "status"}
+            {"as_of", "format", "framework_id", "status", "lang"}
             if path.endswith("portfolio")
-            else {"as_of", "format"}
+            else {"as_of", "format", "lang"}
         )

@@ -49,6 +49,24 @@ def record(
     after: dict[str, Any] | None = None,
 ) -> AuditEvent | None:
     """Add the audit row for one change; an update that changed nothing records nothing."""
+    values = event_values(actor, action, obj, before=before, after=after)
+    if values is None:
+        return None
+    event = AuditEvent(**values)
+    session.add(event)
+    return event
+
+
+def event_values(
+    actor: Actor | None,
+    action: AuditAction,
+    obj: Any,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> dict[str, Any] | None:
+    """The columns of the audit row ``record`` adds (None when an update changed nothing);
+    for writers that insert many rows in one statement (imports)."""
     old = before or {}
     new = after or {}
     if action is AuditAction.create:
@@ -59,15 +77,13 @@ def record(
         changes = {k: [old.get(k), v] for k, v in new.items() if old.get(k) != v}
         if not changes:
             return None
-    event = AuditEvent(
-        user_id=actor.user_id if actor is not None and actor.user_id != SYSTEM_USER_ID else None,
-        action=action,
-        entity=_entity(obj),
-        entity_id=obj.id,
-        changes=changes,
-    )
-    session.add(event)
-    return event
+    return {
+        "user_id": actor.user_id if actor is not None and actor.user_id != SYSTEM_USER_ID else None,
+        "action": action,
+        "entity": _entity(obj),
+        "entity_id": obj.id,
+        "changes": changes,
+    }
 
 
 def created(session: AsyncSession, actor: Actor | None, obj: Any) -> None:

@@ -4,13 +4,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ipcp_api.auth import service
 from ipcp_api.auth.schemas import TokenRead
 from ipcp_api.auth.security import create_token
+from ipcp_api.auth.throttle import LoginThrottle
 from ipcp_api.common.responses import errors
-from ipcp_api.db.session import SessionDep
 from ipcp_api.errors import Invalid, TooManyRequests, Unauthorized
+
+# Longer than any username or password can be (users/schemas.py): refused before hashing.
+MAX_USERNAME = 256
+MAX_PASSWORD = 4096
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -57,29 +62,46 @@ async def form_fields_only(request: Request) -> None:
 )
 async def token(
     request: Request,
-    session: SessionDep,
     _form_only: Annotated[None, Depends(form_fields_only)],
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
 ) -> TokenRead:
-    throttle = request.app.state.login_throttle
-    wait = throttle.retry_after(form.username)
-    if wait:
+    # Bounded before anything is hashed or stored (the throttle keeps only a digest anyway).
+    if len(form.username) > MAX_USERNAME:
+        raise Invalid(("body", "username"), f"at most {MAX_USERNAME} characters")
+    if len(form.password) > MAX_PASSWORD:
+        raise Invalid(("body", "password"), f"at most {MAX_PASSWORD} characters")
+    state = request.app.state
+    throttle: LoginThrottle = state.login_throttle
+    maker: async_sessionmaker[AsyncSession] = state.sessionmaker
+    # Counted first, in its own transaction (committed at once), decided on the returned
+    # count: concurrent guesses cannot all slip in before the first failure is recorded.
+    # No connection is held while the password is checked.
+    async with maker() as session:
+        verdict = await throttle.attempt(session, form.username)
+        user = None if verdict.retry_after else await service.find_user(session, form.username)
+        await session.commit()
+    if verdict.retry_after:
+        wait = verdict.retry_after
         msg = "too many failed logins for this username; try again later"
         raise TooManyRequests(
             msg,
             headers={"Retry-After": str(wait)},
             extensions=oauth_error("invalid_request", f"{msg} (in {wait} seconds)"),
         )
-    user = await service.authenticate(session, username=form.username, password=form.password)
-    if user is None:
-        throttle.failed(form.username)
+    ok = await service.check_credentials(state.password_checker, user, form.password)
+    async with maker() as session:
+        if ok:
+            await throttle.succeeded(session, form.username)
+        else:
+            await throttle.failed(session, form.username)
+        await session.commit()
+    if not ok or user is None:
         msg = "wrong username or password"
         raise Unauthorized(msg, extensions=oauth_error("invalid_grant", msg))
-    throttle.succeeded(form.username)
-    expires_in = request.app.state.settings.token_expire_minutes * 60
+    expires_in = state.settings.token_expire_minutes * 60
     return TokenRead(
         access_token=create_token(
-            request.app.state.secret_key,
+            state.secret_key,
             user_id=user.id,
             expires_in=expires_in,
             token_version=user.token_version,

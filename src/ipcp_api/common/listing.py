@@ -36,7 +36,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ipcp_api.auth import scope
 from ipcp_api.auth.actor import Actor
 from ipcp_api.auth.dependencies import CALLER_COLUMNS, Caller, caller_subquery
-from ipcp_api.common.crud import escape_like
+from ipcp_api.common import i18n
+from ipcp_api.common import search as folded
 from ipcp_api.common.http import etag, in_id_range, json_response, not_modified
 from ipcp_api.common.pagination import (
     CursorShape,
@@ -53,6 +54,7 @@ from ipcp_api.common.pagination import (
     rows_as_dicts,
 )
 from ipcp_api.common.types import MAX_BIGINT, Text
+from ipcp_api.db.localized import search_column
 from ipcp_api.db.session import read_connection
 from ipcp_api.errors import NotFound, Unauthorized, Unavailable
 
@@ -77,6 +79,10 @@ class Filter:
     value: Callable[[Any], Any] | None = _same
     joins: int = 0
     flag: bool = False
+    variant: Callable[[Any], str] | None = None
+    """Another statement shape for some values (``q`` too short for the trigram index): the
+    request's value -> a variant name, or ``""`` for ``where``."""
+    variant_where: Callable[[str], ColumnElement[bool]] | None = None
 
 
 def flag(where: Callable[[], ColumnElement[bool]]) -> Filter:
@@ -95,14 +101,30 @@ def equals(column: Any, name: str | None = None, *, joins: int = 0) -> Filter:
     return Filter(where, _plain, joins=joins)
 
 
-def search(*columns: Any, name: str = "q") -> Filter:
-    """``q``: a case-insensitive substring of any of ``columns`` (``%`` and ``_`` literal)."""
+def search(*sources: Any, name: str = "q") -> Filter:
+    """``q``: a literal substring of any of ``sources`` after folding (``common/search.py``).
+    A model (``search(Project)``) stands for its generated ``search`` column, which holds its
+    code, texts and translations already folded and has a trigram index; a column is matched
+    as it is (``users.username``, lowercase ASCII)."""
+
+    columns = [search_column(s) if isinstance(s, type) else s for s in sources]
 
     def where() -> ColumnElement[bool]:
-        pattern: Any = bindparam(name)
-        return or_(*(column.ilike(pattern, escape="\\") for column in columns))
+        return or_(*(folded.matches(column, folded.term(name)) for column in columns))
 
-    return Filter(where, lambda q: f"%{escape_like(q)}%")
+    def short(_variant: str) -> ColumnElement[bool]:
+        return or_(*(folded.contains(column, folded.term(name)) for column in columns))
+
+    # A term without three letters or digits in a row has no trigram to look up: the index
+    # would return every row to recheck (a generic plan of the LIKE statement does exactly
+    # that, ~10x slower than a scan). It gets a statement of its own that scans the table.
+    return Filter(where, folded.check_q, variant=folded.shape, variant_where=short)
+
+
+def missing_translation(model: Any, name: str = "missing_translation") -> Filter:
+    """``missing_translation=<lang>``: rows with a translatable, non-null field that has no
+    text in that language (``common/i18n.py``)."""
+    return Filter(lambda: i18n.missing_translation(model, name), i18n.check_language)
 
 
 def _plain(value: Any) -> Any:
@@ -203,14 +225,26 @@ _NOT = "!"
 """The shape of a flag filter given as ``false``: ``!overdue``."""
 
 
+_VARIANT = "@"
+"""The shape of a filter's variant: ``q@short``."""
+
+
+def _base(name: str) -> str:
+    return name.removeprefix(_NOT).partition(_VARIANT)[0]
+
+
 def _predicate(spec: Spec, name: str) -> ColumnElement[bool]:
+    variant = name.partition(_VARIANT)[2]
+    kind = spec.filters[_base(name)]
+    if variant and kind.variant_where is not None:
+        return kind.variant_where(variant)
     if name.startswith(_NOT):
-        return not_(spec.filters[name.removeprefix(_NOT)].where())
-    return spec.filters[name].where()
+        return not_(kind.where())
+    return kind.where()
 
 
 def _rows(spec: Spec, scoped: bool, filters: tuple[str, ...]) -> Select[Any]:
-    joins = max((spec.filters[name.removeprefix(_NOT)].joins for name in filters), default=0)
+    joins = max((spec.filters[_base(name)].joins for name in filters), default=0)
     stmt = visible(spec, scoped, joins=joins).add_columns(*spec.columns)
     if filters:
         stmt = stmt.where(*(_predicate(spec, name) for name in filters))
@@ -291,12 +325,14 @@ def _list_shape(
         if given is None or given == "":
             continue
         kind = spec.filters[name]
-        if kind.flag:
-            present.append(name if given else _NOT + name)
-        else:
-            present.append(name)
         if kind.value is not None:
             values[name] = kind.value(given)
+        if kind.flag:
+            present.append(name if given else _NOT + name)
+        elif kind.variant is not None and (variant := kind.variant(given)):
+            present.append(name + _VARIANT + variant)
+        else:
+            present.append(name)
     return order, shape, tuple(present), values
 
 

@@ -66,6 +66,8 @@ class ListParams:
     limit: int
     cursor: str | None
     key: bytes
+    # Older signing keys (IPCP_SECRET_KEYS after the first): their cursors are still accepted.
+    old_keys: tuple[bytes, ...] = ()
 
 
 async def list_params(
@@ -83,7 +85,10 @@ async def list_params(
     ] = None,
 ) -> ListParams:
     # A coroutine on purpose: FastAPI runs a plain function dependency in a worker thread.
-    return ListParams(limit=limit, cursor=cursor, key=request.app.state.cursor_key)
+    state = request.app.state
+    return ListParams(
+        limit=limit, cursor=cursor, key=state.cursor_key, old_keys=state.old_cursor_keys
+    )
 
 
 def cursor_key(secret_key: str) -> bytes:
@@ -103,7 +108,7 @@ def encode_cursor(key: bytes, sort: Sort, value: Any, last_id: int) -> str:
     return f"{token}.{_sign(key, payload)}"
 
 
-def decode_cursor(key: bytes, sort: Sort, cursor: str) -> tuple[Any, int]:
+def decode_cursor(key: bytes, sort: Sort, cursor: str, *old_keys: bytes) -> tuple[Any, int]:
     bad = Invalid(("query", "cursor"), "not a cursor this API issued")
     token, _, signature = cursor.partition(".")
     try:
@@ -111,8 +116,8 @@ def decode_cursor(key: bytes, sort: Sort, cursor: str) -> tuple[Any, int]:
     except (binascii.Error, ValueError):
         raise bad from None
     # bytes: compare_digest refuses a str with non-ASCII characters (a TypeError, a 500)
-    expected = _sign(key, payload).encode()
-    if not hmac.compare_digest(expected, signature.encode("utf-8", "replace")):
+    given = signature.encode("utf-8", "replace")
+    if not any(hmac.compare_digest(_sign(k, payload).encode(), given) for k in (key, *old_keys)):
         raise bad
     sort_token, value, last_id = orjson.loads(payload)
     if sort_token != sort.token:
@@ -159,7 +164,7 @@ def cursor_values(sort: Sort, params: ListParams) -> tuple[CursorShape, dict[str
     """The shape of the request's cursor and its bind values (422 if this API did not sign it)."""
     if params.cursor is None:
         return None, {}
-    value, last_id = decode_cursor(params.key, sort, params.cursor)
+    value, last_id = decode_cursor(params.key, sort, params.cursor, *params.old_keys)
     if value is None:
         return "null", {"cursor_id": last_id}
     return "value", {"cursor_value": value, "cursor_id": last_id}

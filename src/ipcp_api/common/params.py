@@ -51,9 +51,12 @@ PageParams = Annotated[ListParams, Depends(list_params)]
 Search = Annotated[
     Text | None,
     Query(
+        min_length=1,
         max_length=200,
-        description="Words to look for in the codes, names and titles, in any language or"
-        " script; upper and lower case match. Leave it empty to list everything.",
+        description="Words to look for in the codes, names and titles, in every language of"
+        " the resource; upper and lower case, accents, Arabic diacritics and hamza forms,"
+        " tatweel and Arabic-Indic digits all match (`امن` finds «الأَمْنُ», `2016` finds"
+        " «٢٠١٦»). 1–200 characters; leave it out to list everything.",
     ),
 ]
 

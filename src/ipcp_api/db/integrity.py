@@ -96,6 +96,10 @@ def from_db_error(exc: sa_exc.DBAPIError, *, deleting: bool = False) -> ApiError
         return Unavailable("the request took too long; try again shortly")
     if exc.connection_invalidated or isinstance(error, OSError | asyncpg.InterfaceError):
         return Unavailable()
+    # Several hosts, every one answering, none accepting writes (a failover under way):
+    # asyncpg's TargetServerAttributeNotMatched, with no SQLSTATE.
+    if isinstance(getattr(exc.orig, "__cause__", None), asyncpg.TargetServerAttributeNotMatched):
+        return Unavailable("no database server accepts writes right now; try again shortly")
     # 08 connection, 53 resources (too many connections), 57 shutdown/operator intervention;
     # 28 and 3D: the server refuses this service's role or database (a rotated password, a
     # database being restored) — the service is unavailable, not broken: 503, never 500.

@@ -141,7 +141,10 @@ async def _programme(
     pillars: dict[str, int],
     result: Result,
 ) -> None:
-    body = {k: item[k] for k in ("code", "title", "kind", "starts_on", "ends_on", "description")}
+    body = {
+        k: item[k] for k in ("code", "title", "kind", "starts_on", "ends_on", "description", "lang")
+    }
+    body["translations"] = item["translations"]
     body["partner_id"] = partner_id
     programme = await programme_service.create_programme(
         session, actor, ProgrammeCreate.model_validate(body)
@@ -150,8 +153,9 @@ async def _programme(
     for project_item in item["projects"]:
         project_body = {
             k: project_item[k]
-            for k in ("code", "title", "starts_on", "ends_on", "status", "areas", "lead")
+            for k in ("code", "title", "starts_on", "ends_on", "status", "areas", "lead", "lang")
         }
+        project_body["translations"] = project_item["translations"]
         project_body["description"] = project_item["description"]
         project_body["programme_id"] = programme.id
         project_body["pillar_id"] = pillars[project_item["pillar"]]

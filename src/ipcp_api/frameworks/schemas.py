@@ -5,6 +5,14 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field
 
+from ipcp_api.common.i18n import (
+    LANG_READ,
+    TRANSLATIONS_READ,
+    Lang,
+    TranslationsIn,
+    TranslationsOf,
+    default_language,
+)
 from ipcp_api.common.schemas import InputModel, NotNull, Page, ResourceRead
 from ipcp_api.common.types import IsoDate, Text
 
@@ -19,11 +27,27 @@ FrameworkName = Annotated[
 ]
 Description = Annotated[Text, Field(max_length=5000)]
 
+FrameworkTranslations = TranslationsOf("Framework", name=FrameworkName, description=Description)
+FrameworkTranslationsPatch = TranslationsOf(
+    "FrameworkPatch", patch=True, name=FrameworkName, description=Description
+)
+
 _EXAMPLE: dict[str, Any] = {
     "code": "ICI",
     "name": "Istanbul Cooperation Initiative",
     "launched_on": "2004-06-28",
-    "description": "«مبادرة إسطنبول للتعاون»",
+    "description": "Practical security cooperation with the countries of the Gulf.",
+    "lang": "en",
+    "translations": {
+        "fr": {
+            "name": "Initiative de coopération d'Istanbul",
+            "description": "Coopération pratique en matière de sécurité avec les pays du Golfe.",
+        },
+        "ar": {
+            "name": "مبادرة إسطنبول للتعاون",
+            "description": "تعاون عملي في مجال الأمن مع دول الخليج.",
+        },
+    },
 }
 
 
@@ -34,17 +58,28 @@ class FrameworkCreate(InputModel):
     name: FrameworkName
     launched_on: IsoDate | None = None
     description: Description | None = None
+    lang: Lang = Field(default_factory=default_language)
+    translations: Annotated[TranslationsIn, FrameworkTranslations] = Field(default_factory=dict)
 
 
 class FrameworkPatch(InputModel):
     """A JSON merge patch: absent fields stay, ``null`` clears a nullable field."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"launched_on": "2004-06-28"}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"launched_on": "2004-06-28"},
+                {"translations": {"ar": {"description": None}, "fr": {"name": "ICI"}}},
+            ]
+        }
+    )
 
     code: NotNull[FrameworkCode] = None
     name: NotNull[FrameworkName] = None
     launched_on: IsoDate | None = None
     description: Description | None = None
+    lang: NotNull[Lang] = None
+    translations: Annotated[TranslationsIn | None, FrameworkTranslationsPatch] = None
 
 
 class FrameworkRead(ResourceRead):
@@ -52,6 +87,8 @@ class FrameworkRead(ResourceRead):
     name: str
     launched_on: date | None
     description: str | None
+    lang: str = LANG_READ
+    translations: dict[str, dict[str, str]] = TRANSLATIONS_READ
 
 
 FrameworkPage = Page[FrameworkRead]

@@ -7,7 +7,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ipcp_api.auth.actor import Actor
-from ipcp_api.common import listing
+from ipcp_api.common import i18n, listing
 from ipcp_api.common.crud import (
     delete_audited,
     insert_audited,
@@ -15,7 +15,7 @@ from ipcp_api.common.crud import (
     patch_values,
     update_audited,
 )
-from ipcp_api.common.listing import equals, search
+from ipcp_api.common.listing import equals, missing_translation, search
 from ipcp_api.frameworks.schemas import FrameworkCreate, FrameworkPatch, FrameworkRead
 from ipcp_api.models import Framework
 
@@ -33,12 +33,13 @@ LISTING = listing.Spec(
     sort=FrameworkSort,
     default_sort="code",
     filters={
-        "q": search(Framework.code, Framework.name, Framework.description),
+        "q": search(Framework),
+        "missing_translation": missing_translation(Framework),
         "code": equals(Framework.code),
     },
 )
 """Frameworks are reference data: every signed-in user may read them."""
-NULLABLE = ("launched_on", "description")
+NULLABLE = ("launched_on", "description", "translations")
 
 
 def _locked(ident: int) -> Select[Any]:
@@ -46,6 +47,7 @@ def _locked(ident: int) -> Select[Any]:
 
 
 async def create_framework(session: AsyncSession, actor: Actor, data: FrameworkCreate) -> Framework:
+    i18n.check_new(data.lang, data.translations)
     return await insert_audited(session, actor, Framework(**data.model_dump()))
 
 
@@ -61,6 +63,7 @@ async def update_framework(
         session, _locked(framework_id), "framework", framework_id, if_match=if_match
     )
     values = patch_values(patch, nullable=NULLABLE)
+    i18n.merge(framework, values)
     return await update_audited(session, actor, framework, values)
 
 

@@ -7,9 +7,10 @@ from fastapi import APIRouter, Query, Request, Response, status
 from ipcp_api.auth.dependencies import CallerDep, CurrentActor
 from ipcp_api.common import listing
 from ipcp_api.common.http import etag
+from ipcp_api.common.i18n import MissingTranslation
 from ipcp_api.common.idempotency import ApiRoute
 from ipcp_api.common.listing import filter_id, page_response, row_response, sort_query
-from ipcp_api.common.params import IfMatch, IfNoneMatch, PageParams, ResourceId
+from ipcp_api.common.params import IfMatch, IfNoneMatch, PageParams, ResourceId, Search
 from ipcp_api.common.responses import CREATE, DELETE, LIST, READ, UPDATE, errors
 from ipcp_api.common.types import IsoDate
 from ipcp_api.db.session import SessionDep
@@ -55,6 +56,14 @@ async def list_milestones(
     programme_id: Annotated[
         int | None, filter_id("Only milestones of this programme's projects.")
     ] = None,
+    ref: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=32,
+            description="Only milestones with exactly this `ref` (case-sensitive).",
+        ),
+    ] = None,
     state: Annotated[MilestoneState | None, Query(description="Only this state.")] = None,
     overdue: Annotated[
         bool | None, Query(description="Only milestones that are (or are not) overdue today.")
@@ -65,6 +74,8 @@ async def list_milestones(
     due_after: Annotated[
         IsoDate | None, Query(description="Only milestones due after this date (exclusive).")
     ] = None,
+    q: Search = None,
+    missing_translation: MissingTranslation = None,
     sort: Annotated[str | None, sort_query(service.LISTING)] = None,
 ) -> Response:
     result = await listing.list_visible(
@@ -73,8 +84,11 @@ async def list_milestones(
         page,
         sort=sort,
         filters={
+            "q": q,
+            "missing_translation": missing_translation,
             "project_id": project_id,
             "programme_id": programme_id,
+            "ref": ref,
             "state": state,
             "overdue": overdue,
             "due_before": due_before,

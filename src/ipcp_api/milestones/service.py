@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ipcp_api.auth import scope
 from ipcp_api.auth.actor import Actor
-from ipcp_api.common import listing, metrics
+from ipcp_api.common import i18n, listing, metrics
 from ipcp_api.common.crud import (
     delete_audited,
     insert_audited,
@@ -20,7 +20,7 @@ from ipcp_api.common.crud import (
     update_audited,
 )
 from ipcp_api.common.http import check_if_match, in_id_range
-from ipcp_api.common.listing import Filter, equals, flag
+from ipcp_api.common.listing import Filter, equals, flag, missing_translation, search
 from ipcp_api.common.metrics import AS_OF
 from ipcp_api.enums import MilestoneState
 from ipcp_api.errors import Invalid, invalid_fields
@@ -28,7 +28,7 @@ from ipcp_api.milestones.schemas import MilestoneCreate, MilestonePatch, Milesto
 from ipcp_api.models import Milestone, Programme, Project
 from ipcp_api.programmes import workflow
 
-NULLABLE = ("completed_on",)
+NULLABLE = ("ref", "completed_on", "translations")
 
 
 # --- scoping ----------------------------------------------------------------------------------
@@ -76,7 +76,10 @@ LISTING = listing.Spec(
     always_joins=1,  # ``overdue`` reads the project's status
     scope_via=Programme.partner_id,
     filters={
+        "q": search(Milestone),
+        "missing_translation": missing_translation(Milestone),
         "project_id": equals(Milestone.project_id),
+        "ref": equals(Milestone.ref),
         "programme_id": equals(Project.programme_id, "programme_id"),
         "state": equals(Milestone.state),
         "overdue": flag(_overdue),
@@ -161,6 +164,7 @@ async def create_milestone(
     workflow.forbid_viewer(actor, "milestones")
     project, programme = await _lock_project(session, actor, data.project_id)
     workflow.check_may_change_inside(actor, programme, "milestones")
+    i18n.check_new(data.lang, data.translations)
     values = data.model_dump()
     _check(
         project,
@@ -184,6 +188,7 @@ async def update_milestone(
     milestone = await _lock_milestone(session, actor, milestone_id)
     check_if_match(if_match, milestone.version)
     values = patch_values(patch, nullable=NULLABLE)
+    i18n.merge(milestone, values)
     project, programme = await _lock_project(session, actor, milestone.project_id)
     workflow.check_may_change_inside(actor, programme, "milestones")
     if values.get("project_id", milestone.project_id) != milestone.project_id:

@@ -2,9 +2,11 @@
 
 from ipcp_api.db.base import Base
 from ipcp_api.models.audit_event import AuditEvent
+from ipcp_api.models.data_import import DataImport
 from ipcp_api.models.framework import Framework
 from ipcp_api.models.framework_membership import FrameworkMembership
 from ipcp_api.models.idempotency_key import IdempotencyKey
+from ipcp_api.models.login_throttle import LoginThrottleEntry
 from ipcp_api.models.milestone import Milestone
 from ipcp_api.models.partner import Partner
 from ipcp_api.models.pillar import Pillar
@@ -15,9 +17,11 @@ from ipcp_api.models.user import User
 __all__ = [
     "AuditEvent",
     "Base",
+    "DataImport",
     "Framework",
     "FrameworkMembership",
     "IdempotencyKey",
+    "LoginThrottleEntry",
     "Milestone",
     "Partner",
     "Pillar",

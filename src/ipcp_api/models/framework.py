@@ -6,9 +6,10 @@ from sqlalchemy import CheckConstraint, Date, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ipcp_api.db.base import Resource, finite_date
+from ipcp_api.db.localized import Localized, localized_table_args
 
 
-class Framework(Resource):
+class Framework(Localized, Resource):
     __tablename__ = "frameworks"
     __table_args__ = (
         finite_date("launched_on"),
@@ -17,8 +18,11 @@ class Framework(Resource):
         CheckConstraint("char_length(description) <= 5000", name="description"),
         Index(None, "name", "id"),
         Index(None, "launched_on", "id"),
+        *localized_table_args(),
     )
-    audited_fields = ("code", "name", "launched_on", "description")
+    translatable = ("name", "description")
+    searchable = ("code", "name", "description")
+    audited_fields = ("code", "name", "launched_on", "description", "lang", "translations")
 
     code: Mapped[str] = mapped_column(String(16), unique=True)
     name: Mapped[str] = mapped_column(String(200))

@@ -6,6 +6,7 @@ from sqlalchemy import CheckConstraint, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ipcp_api.db.base import Resource
+from ipcp_api.db.localized import Localized, localized_table_args
 from ipcp_api.db.types import StrEnumType
 from ipcp_api.enums import PartnerKind, sql_in
 
@@ -13,7 +14,7 @@ if TYPE_CHECKING:
     from ipcp_api.models.framework_membership import FrameworkMembership
 
 
-class Partner(Resource):
+class Partner(Localized, Resource):
     __tablename__ = "partners"
     __table_args__ = (
         CheckConstraint(sql_in("kind", PartnerKind), name="kind"),
@@ -25,8 +26,11 @@ class Partner(Resource):
         CheckConstraint("char_length(name) BETWEEN 1 AND 200", name="name"),
         Index(None, "name", "id"),
         Index(None, "kind"),
+        *localized_table_args(),
     )
-    audited_fields = ("code", "kind", "name", "memberships")
+    translatable = ("name",)
+    searchable = ("code", "name")
+    audited_fields = ("code", "kind", "name", "memberships", "lang", "translations")
 
     code: Mapped[str] = mapped_column(String(16), unique=True)
     kind: Mapped[PartnerKind] = mapped_column(StrEnumType(PartnerKind, 16))

@@ -15,11 +15,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ipcp_api.db.base import Resource, finite_date
+from ipcp_api.db.localized import Localized, localized_table_args
 from ipcp_api.db.types import StrEnumType
 from ipcp_api.enums import ProgrammeKind, ProgrammeStatus, sql_in
 
 
-class Programme(Resource):
+class Programme(Localized, Resource):
     __tablename__ = "programmes"
     __table_args__ = (
         finite_date("starts_on"),
@@ -45,7 +46,10 @@ class Programme(Resource):
         Index(None, "title", "id"),
         Index(None, "starts_on", "id"),
         Index(None, "ends_on", "id"),
+        *localized_table_args(),
     )
+    translatable = ("title", "description")
+    searchable = ("code", "title", "description")
     audited_fields = (
         "partner_id",
         "code",
@@ -56,6 +60,8 @@ class Programme(Resource):
         "description",
         "status",
         "approved_on",
+        "lang",
+        "translations",
     )
 
     partner_id: Mapped[int] = mapped_column(

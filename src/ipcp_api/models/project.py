@@ -16,11 +16,12 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ipcp_api.db.base import Resource, finite_date
+from ipcp_api.db.localized import Localized, localized_table_args
 from ipcp_api.db.types import StrEnumType
 from ipcp_api.enums import ProjectStatus, sql_in
 
 
-class Project(Resource):
+class Project(Localized, Resource):
     __tablename__ = "projects"
     __table_args__ = (
         finite_date("starts_on"),
@@ -40,7 +41,10 @@ class Project(Resource):
         Index(None, "starts_on", "id"),
         Index(None, "ends_on", "id"),
         Index(None, "areas", postgresql_using="gin"),
+        *localized_table_args(),
     )
+    translatable = ("title", "description")
+    searchable = ("code", "title", "description", "lead")
     audited_fields = (
         "programme_id",
         "pillar_id",
@@ -52,6 +56,8 @@ class Project(Resource):
         "starts_on",
         "ends_on",
         "status",
+        "lang",
+        "translations",
     )
 
     programme_id: Mapped[int] = mapped_column(

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from ipcp_api.auth.dependencies import CallerDep, StaffActor
 from ipcp_api.common import listing
 from ipcp_api.common.http import etag
+from ipcp_api.common.i18n import MissingTranslation
 from ipcp_api.common.idempotency import ApiRoute
 from ipcp_api.common.listing import CodeFilter, page_response, row_response, sort_query
 from ipcp_api.common.params import IfMatch, IfNoneMatch, PageParams, ResourceId, Search
@@ -44,6 +45,7 @@ async def list_partners(
     code: CodeFilter = None,
     kind: KindFilter = None,
     framework_id: FrameworkFilter = None,
+    missing_translation: MissingTranslation = None,
     sort: Annotated[str | None, sort_query(service.LISTING)] = None,
 ) -> Response:
     result = await listing.list_visible(
@@ -51,7 +53,13 @@ async def list_partners(
         service.LISTING,
         page,
         sort=sort,
-        filters={"q": q, "code": code, "kind": kind, "framework_id": framework_id},
+        filters={
+            "q": q,
+            "missing_translation": missing_translation,
+            "code": code,
+            "kind": kind,
+            "framework_id": framework_id,
+        },
     )
     return page_response(request, result)
 

@@ -6,6 +6,14 @@ from typing import Annotated, Any
 import pycountry
 from pydantic import ConfigDict, Field
 
+from ipcp_api.common.i18n import (
+    LANG_READ,
+    TRANSLATIONS_READ,
+    Lang,
+    TranslationsIn,
+    TranslationsOf,
+    default_language,
+)
 from ipcp_api.common.schemas import InputModel, NotNull, Page, ReadModel, ResourceRead
 from ipcp_api.common.types import IdRef, IsoDate, Text
 from ipcp_api.enums import PartnerKind
@@ -26,16 +34,21 @@ PartnerCode = Annotated[
         examples=["BHR"],
     ),
 ]
-PartnerName = Annotated[Text, Field(min_length=1, max_length=200, examples=["مملكة البحرين"])]
+PartnerName = Annotated[Text, Field(min_length=1, max_length=200, examples=["Kingdom of Bahrain"])]
 MembershipNote = Annotated[Text, Field(max_length=2000)]
 # Request bodies arrive as parsed JSON (Python objects), where a strict enum wants an
 # instance; lax here accepts exactly the enum's string values and nothing else.
 KindIn = Annotated[PartnerKind, Field(strict=False)]
 
+PartnerTranslations = TranslationsOf("Partner", name=PartnerName)
+PartnerTranslationsPatch = TranslationsOf("PartnerPatch", patch=True, name=PartnerName)
+
 _EXAMPLE: dict[str, Any] = {
     "code": "BHR",
     "kind": "country",
     "name": "Kingdom of Bahrain",
+    "lang": "en",
+    "translations": {"fr": {"name": "Royaume de Bahreïn"}, "ar": {"name": "مملكة البحرين"}},
     "memberships": [
         {"framework_id": 1, "joined_on": "2004-06-28", "note": "date per the ICI fact sheet"}
     ],
@@ -77,17 +90,28 @@ class PartnerCreate(InputModel):
     kind: KindIn
     name: PartnerName
     memberships: Memberships = Field(default_factory=list)
+    lang: Lang = Field(default_factory=default_language)
+    translations: Annotated[TranslationsIn, PartnerTranslations] = Field(default_factory=dict)
 
 
 class PartnerPatch(InputModel):
     """A JSON merge patch: absent fields stay; `memberships`, when present, replaces the list."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Kingdom of Bahrain"}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"name": "Kingdom of Bahrain"},
+                {"translations": {"ar": {"name": "مملكة البحرين"}}},
+            ]
+        }
+    )
 
     code: NotNull[PartnerCode] = None
     kind: NotNull[KindIn] = None
     name: NotNull[PartnerName] = None
     memberships: NotNull[Memberships] = None
+    lang: NotNull[Lang] = None
+    translations: Annotated[TranslationsIn | None, PartnerTranslationsPatch] = None
 
 
 class MembershipRead(ReadModel):
@@ -101,6 +125,8 @@ class PartnerRead(ResourceRead):
     kind: PartnerKind
     name: str
     memberships: list[MembershipRead] = Field(description="Ordered by `framework_id`.")
+    lang: str = LANG_READ
+    translations: dict[str, dict[str, str]] = TRANSLATIONS_READ
 
 
 PartnerPage = Page[PartnerRead]

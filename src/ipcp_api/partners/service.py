@@ -25,10 +25,10 @@ from sqlalchemy.orm import selectinload
 from ipcp_api.audit import service as audit
 from ipcp_api.auth import scope
 from ipcp_api.auth.actor import Actor
-from ipcp_api.common import listing
+from ipcp_api.common import i18n, listing
 from ipcp_api.common.crud import apply, delete_row, one_or_404, patch_values
 from ipcp_api.common.http import check_if_match
-from ipcp_api.common.listing import Filter, equals, search
+from ipcp_api.common.listing import Filter, equals, missing_translation, search
 from ipcp_api.enums import PartnerKind
 from ipcp_api.errors import Invalid
 from ipcp_api.models import Framework, FrameworkMembership, Partner
@@ -75,7 +75,8 @@ LISTING = listing.Spec(
     computed={"memberships": _memberships},
     scope_via=Partner.id,
     filters={
-        "q": search(Partner.code, Partner.name),
+        "q": search(Partner),
+        "missing_translation": missing_translation(Partner),
         "code": equals(Partner.code),
         "kind": equals(Partner.kind),
         "framework_id": Filter(_member_of),
@@ -190,12 +191,15 @@ async def get_partner(
 
 async def create_partner(session: AsyncSession, actor: Actor, data: PartnerCreate) -> Partner:
     check_code(data.code, data.kind)
+    i18n.check_new(data.lang, data.translations)
     items = [m.model_dump() for m in data.memberships]
     await check_memberships(session, items)
     partner = Partner(
         code=data.code,
         kind=data.kind,
         name=data.name,
+        lang=data.lang,
+        translations=data.translations,
         memberships=[
             FrameworkMembership(**item)
             for item in sorted(items, key=lambda item: int(item["framework_id"]))
@@ -220,7 +224,8 @@ async def update_partner(
     an array as one value)."""
     partner = await get_partner(session, actor, partner_id, for_update=True)
     check_if_match(if_match, partner.version)
-    values = patch_values(patch)
+    values = patch_values(patch, nullable=("translations",))
+    i18n.merge(partner, values)
     memberships: list[dict[str, Any]] | None = None
     if values.pop("memberships", None) is not None and patch.memberships is not None:
         # Each item is a whole value (the array replaces the old one): an omitted

@@ -4,6 +4,14 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, ConfigDict, Field, StrictInt
 
+from ipcp_api.common.i18n import (
+    LANG_READ,
+    TRANSLATIONS_READ,
+    Lang,
+    TranslationsIn,
+    TranslationsOf,
+    default_language,
+)
 from ipcp_api.common.schemas import InputModel, NotNull, Page, ResourceRead
 from ipcp_api.common.types import Text, integral
 
@@ -30,11 +38,24 @@ Position = Annotated[
     BeforeValidator(integral),
 ]
 
+PillarTranslations = TranslationsOf("Pillar", name=PillarName, description=Description)
+PillarTranslationsPatch = TranslationsOf(
+    "PillarPatch", patch=True, name=PillarName, description=Description
+)
+
 _EXAMPLE: dict[str, Any] = {
     "code": "capacity-building",
     "name": "Capacity building",
-    "description": "بناء القدرات",
+    "description": "Training and advice for the partner's institutions.",
     "position": 4,
+    "lang": "en",
+    "translations": {
+        "fr": {
+            "name": "Renforcement des capacités",
+            "description": "Formation et conseil pour les institutions du partenaire.",
+        },
+        "ar": {"name": "بناء القدرات", "description": "التدريب والمشورة لمؤسسات الشريك."},
+    },
 }
 
 
@@ -45,17 +66,25 @@ class PillarCreate(InputModel):
     name: PillarName
     description: Description | None = None
     position: Position
+    lang: Lang = Field(default_factory=default_language)
+    translations: Annotated[TranslationsIn, PillarTranslations] = Field(default_factory=dict)
 
 
 class PillarPatch(InputModel):
     """A JSON merge patch: absent fields stay, ``null`` clears a nullable field."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"position": 2}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"position": 2}, {"translations": {"fr": {"name": "Renforcement"}}}]
+        }
+    )
 
     code: NotNull[PillarCode] = None
     name: NotNull[PillarName] = None
     description: Description | None = None
     position: NotNull[Position] = None
+    lang: NotNull[Lang] = None
+    translations: Annotated[TranslationsIn | None, PillarTranslationsPatch] = None
 
 
 class PillarRead(ResourceRead):
@@ -63,6 +92,8 @@ class PillarRead(ResourceRead):
     name: str
     description: str | None
     position: int
+    lang: str = LANG_READ
+    translations: dict[str, dict[str, str]] = TRANSLATIONS_READ
 
 
 PillarPage = Page[PillarRead]

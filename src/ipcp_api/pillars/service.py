@@ -9,7 +9,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ipcp_api.auth.actor import Actor
-from ipcp_api.common import listing
+from ipcp_api.common import i18n, listing
 from ipcp_api.common.crud import (
     delete_audited,
     insert_audited,
@@ -17,7 +17,7 @@ from ipcp_api.common.crud import (
     patch_values,
     update_audited,
 )
-from ipcp_api.common.listing import equals, search
+from ipcp_api.common.listing import equals, missing_translation, search
 from ipcp_api.models import Pillar
 from ipcp_api.pillars.schemas import PillarCreate, PillarPatch, PillarRead
 
@@ -35,12 +35,13 @@ LISTING = listing.Spec(
     sort=PillarSort,
     default_sort="position",
     filters={
-        "q": search(Pillar.code, Pillar.name, Pillar.description),
+        "q": search(Pillar),
+        "missing_translation": missing_translation(Pillar),
         "code": equals(Pillar.code),
     },
 )
 """Pillars are reference data: every signed-in user may read them."""
-NULLABLE = ("description",)
+NULLABLE = ("description", "translations")
 
 
 def _locked(ident: int) -> Select[Any]:
@@ -48,6 +49,7 @@ def _locked(ident: int) -> Select[Any]:
 
 
 async def create_pillar(session: AsyncSession, actor: Actor, data: PillarCreate) -> Pillar:
+    i18n.check_new(data.lang, data.translations)
     return await insert_audited(session, actor, Pillar(**data.model_dump()))
 
 
@@ -61,6 +63,7 @@ async def update_pillar(
 ) -> Pillar:
     pillar = await lock_or_404(session, _locked(pillar_id), "pillar", pillar_id, if_match=if_match)
     values = patch_values(patch, nullable=NULLABLE)
+    i18n.merge(pillar, values)
     return await update_audited(session, actor, pillar, values)
 
 

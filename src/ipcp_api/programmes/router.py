@@ -9,6 +9,7 @@ from ipcp_api.auth.actor import Actor
 from ipcp_api.auth.dependencies import CallerDep, CurrentActor
 from ipcp_api.common import listing
 from ipcp_api.common.http import etag
+from ipcp_api.common.i18n import MissingTranslation
 from ipcp_api.common.idempotency import ApiRoute
 from ipcp_api.common.listing import CodeFilter, page_response, row_response, sort_query
 from ipcp_api.common.params import IfMatch, IfNoneMatch, PageParams, ResourceId, Search
@@ -70,6 +71,7 @@ async def list_programmes(
         IsoDate | None,
         Query(description="Only programmes whose period includes this date (both ends count)."),
     ] = None,
+    missing_translation: MissingTranslation = None,
     sort: Annotated[str | None, sort_query(service.LISTING)] = None,
 ) -> Response:
     result = await listing.list_visible(
@@ -79,6 +81,7 @@ async def list_programmes(
         sort=sort,
         filters={
             "q": q,
+            "missing_translation": missing_translation,
             "code": code,
             "partner_id": partner_id,
             "status": status,

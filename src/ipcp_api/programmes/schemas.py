@@ -5,6 +5,14 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, WithJsonSchema
 
+from ipcp_api.common.i18n import (
+    LANG_READ,
+    TRANSLATIONS_READ,
+    Lang,
+    TranslationsIn,
+    TranslationsOf,
+    default_language,
+)
 from ipcp_api.common.schemas import InputModel, NotNull, Page, ResourceRead
 from ipcp_api.common.types import IdRef, IsoDate, Text
 from ipcp_api.enums import ProgrammeKind, ProgrammeStatus
@@ -38,6 +46,11 @@ NewStatus = Annotated[
     WithJsonSchema({"type": "string", "enum": [ProgrammeStatus.draft.value], "title": "Status"}),
 ]
 
+ProgrammeTranslations = TranslationsOf("Programme", title=ProgrammeTitle, description=Description)
+ProgrammeTranslationsPatch = TranslationsOf(
+    "ProgrammePatch", patch=True, title=ProgrammeTitle, description=Description
+)
+
 _EXAMPLE: dict[str, Any] = {
     "partner_id": 1,
     "code": "BHR-IPCP-2016",
@@ -45,7 +58,19 @@ _EXAMPLE: dict[str, Any] = {
     "kind": "IPCP",
     "starts_on": "2016-06-01",
     "ends_on": "2018-06-30",
-    "description": "برنامج الشراكة والتعاون الفردي",
+    "description": "Agreed with the Kingdom of Bahrain under the Istanbul Cooperation Initiative.",
+    "lang": "en",
+    "translations": {
+        "fr": {
+            "title": "Programme individuel de partenariat et de coopération, Bahreïn 2016–2018",
+            "description": "Convenu avec le Royaume de Bahreïn dans le cadre de l'Initiative de"
+            " coopération d'Istanbul.",
+        },
+        "ar": {
+            "title": "برنامج الشراكة والتعاون الفردي، البحرين 2016–2018",
+            "description": "اتُّفق عليه مع مملكة البحرين في إطار مبادرة إسطنبول للتعاون.",
+        },
+    },
 }
 
 
@@ -63,6 +88,8 @@ class ProgrammeCreate(InputModel):
     ends_on: IsoDate
     description: Description | None = None
     status: NewStatus = ProgrammeStatus.draft
+    lang: Lang = Field(default_factory=default_language)
+    translations: Annotated[TranslationsIn, ProgrammeTranslations] = Field(default_factory=dict)
 
 
 class ProgrammePatch(InputModel):
@@ -71,7 +98,14 @@ class ProgrammePatch(InputModel):
     ``status`` moves the programme through its workflow; ``approved_on`` is read-only.
     """
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "submitted"}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"status": "submitted"},
+                {"translations": {"ar": {"title": "برنامج الشراكة والتعاون الفردي"}}},
+            ]
+        }
+    )
 
     partner_id: NotNull[IdRef] = None
     code: NotNull[ProgrammeCode] = None
@@ -81,6 +115,8 @@ class ProgrammePatch(InputModel):
     ends_on: NotNull[IsoDate] = None
     description: Description | None = None
     status: NotNull[Status] = None
+    lang: NotNull[Lang] = None
+    translations: Annotated[TranslationsIn | None, ProgrammeTranslationsPatch] = None
 
 
 class ProgrammeRead(ResourceRead):
@@ -93,6 +129,8 @@ class ProgrammeRead(ResourceRead):
     description: str | None
     status: ProgrammeStatus
     approved_on: date | None
+    lang: str = LANG_READ
+    translations: dict[str, dict[str, str]] = TRANSLATIONS_READ
 
 
 ProgrammePage = Page[ProgrammeRead]

@@ -10,10 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ipcp_api.audit import service as audit
 from ipcp_api.auth import scope
 from ipcp_api.auth.actor import Actor
-from ipcp_api.common import listing
+from ipcp_api.common import i18n, listing
 from ipcp_api.common.crud import check_exists, delete_row, one_or_404, patch_values
 from ipcp_api.common.http import check_if_match
-from ipcp_api.common.listing import Filter, equals, search
+from ipcp_api.common.listing import Filter, equals, missing_translation, search
 from ipcp_api.common.metrics import today
 from ipcp_api.enums import ProgrammeStatus
 from ipcp_api.errors import Conflict, Invalid
@@ -43,7 +43,8 @@ LISTING = listing.Spec(
     default_sort="code",
     scope_via=Programme.partner_id,
     filters={
-        "q": search(Programme.code, Programme.title, Programme.description),
+        "q": search(Programme),
+        "missing_translation": missing_translation(Programme),
         "code": equals(Programme.code),
         "partner_id": equals(Programme.partner_id),
         "status": equals(Programme.status),
@@ -52,7 +53,7 @@ LISTING = listing.Spec(
     },
 )
 """Programmes: a liaison or bound viewer sees only its partner's."""
-NULLABLE = ("description",)
+NULLABLE = ("description", "translations")
 DATES = ("starts_on", "ends_on")
 
 
@@ -86,6 +87,7 @@ async def create_programme(session: AsyncSession, actor: Actor, data: ProgrammeC
     await check_exists(
         session, scope.visible_partner_id(actor, data.partner_id), "partner_id", data.partner_id
     )
+    i18n.check_new(data.lang, data.translations)
     programme = Programme(**data.model_dump())
     session.add(programme)
     await session.flush()
@@ -129,6 +131,7 @@ async def update_programme(
     programme = await get_programme(session, actor, programme_id, for_update=True)
     check_if_match(if_match, programme.version)
     values = patch_values(patch, nullable=NULLABLE)
+    i18n.merge(programme, values)
     changes = {name: value for name, value in values.items() if getattr(programme, name) != value}
     if not changes:
         return programme  # nothing changes: 200, same version, no audit row

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from ipcp_api.auth.dependencies import CallerDep, CurrentActor
 from ipcp_api.common import listing
 from ipcp_api.common.http import etag
+from ipcp_api.common.i18n import MissingTranslation
 from ipcp_api.common.idempotency import ApiRoute
 from ipcp_api.common.listing import CodeFilter, filter_id, page_response, row_response, sort_query
 from ipcp_api.common.params import IfMatch, IfNoneMatch, PageParams, ResourceId, Search
@@ -68,6 +69,7 @@ async def list_projects(
             description="Only projects whose `areas` contain this tag.",
         ),
     ] = None,
+    missing_translation: MissingTranslation = None,
     sort: Annotated[str | None, sort_query(service.LISTING)] = None,
 ) -> Response:
     result = await listing.list_visible(
@@ -77,6 +79,7 @@ async def list_projects(
         sort=sort,
         filters={
             "q": q,
+            "missing_translation": missing_translation,
             "code": code,
             "programme_id": programme_id,
             "pillar_id": pillar_id,

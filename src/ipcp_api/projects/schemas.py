@@ -5,6 +5,14 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, ConfigDict, Field
 
+from ipcp_api.common.i18n import (
+    LANG_READ,
+    TRANSLATIONS_READ,
+    Lang,
+    TranslationsIn,
+    TranslationsOf,
+    default_language,
+)
 from ipcp_api.common.schemas import InputModel, NotNull, Page, ResourceRead
 from ipcp_api.common.types import IdRef, IsoDate, Text
 from ipcp_api.enums import ProjectStatus, Schedule
@@ -58,17 +66,34 @@ Areas = Annotated[
 # (strict mode would demand an instance); anything but a listed value is still 422.
 Status = Annotated[ProjectStatus, Field(strict=False)]
 
+ProjectTranslations = TranslationsOf("Project", title=ProjectTitle, description=Description)
+ProjectTranslationsPatch = TranslationsOf(
+    "ProjectPatch", patch=True, title=ProjectTitle, description=Description
+)
+
 _EXAMPLE: dict[str, Any] = {
     "programme_id": 1,
     "pillar_id": 2,
     "code": "CT-COURSE-1",
     "title": "Counter-terrorism training course",
-    "description": "دورة تدريبية في مكافحة الإرهاب",
+    "description": "A two-week course for officers of the Ministry of Interior.",
     "lead": "Ministry of Interior",
     "areas": ["counter-terrorism", "training"],
     "starts_on": "2016-09-01",
     "ends_on": "2017-06-30",
     "status": "planned",
+    "lang": "en",
+    "translations": {
+        "fr": {
+            "title": "Cours de formation à la lutte contre le terrorisme",
+            "description": "Un cours de deux semaines pour des officiers du ministère de"
+            " l'Intérieur.",
+        },
+        "ar": {
+            "title": "دورة تدريبية في مكافحة الإرهاب",
+            "description": "دورة لمدة أسبوعين لضباط وزارة الداخلية.",
+        },
+    },
 }
 
 
@@ -87,6 +112,8 @@ class ProjectCreate(InputModel):
     starts_on: IsoDate
     ends_on: IsoDate
     status: Status = ProjectStatus.planned
+    lang: Lang = Field(default_factory=default_language)
+    translations: Annotated[TranslationsIn, ProjectTranslations] = Field(default_factory=dict)
 
 
 class ProjectPatch(InputModel):
@@ -97,7 +124,12 @@ class ProjectPatch(InputModel):
     """
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"status": "in_progress", "lead": None}]}
+        json_schema_extra={
+            "examples": [
+                {"status": "in_progress", "lead": None},
+                {"translations": {"fr": {"title": "Cours de lutte contre le terrorisme"}}},
+            ]
+        }
     )
 
     programme_id: NotNull[IdRef] = None
@@ -110,6 +142,8 @@ class ProjectPatch(InputModel):
     starts_on: NotNull[IsoDate] = None
     ends_on: NotNull[IsoDate] = None
     status: NotNull[Status] = None
+    lang: NotNull[Lang] = None
+    translations: Annotated[TranslationsIn | None, ProjectTranslationsPatch] = None
 
 
 class ProjectRead(ResourceRead):
@@ -123,6 +157,8 @@ class ProjectRead(ResourceRead):
     starts_on: date
     ends_on: date
     status: ProjectStatus
+    lang: str = LANG_READ
+    translations: dict[str, dict[str, str]] = TRANSLATIONS_READ
     progress: float | None = Field(
         description="Weight done by today over the counted weight (4 places); null when none."
     )

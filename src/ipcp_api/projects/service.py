@@ -12,7 +12,7 @@ from sqlalchemy.orm import aliased
 
 from ipcp_api.auth import scope
 from ipcp_api.auth.actor import Actor
-from ipcp_api.common import listing, metrics
+from ipcp_api.common import i18n, listing, metrics
 from ipcp_api.common.crud import (
     check_exists,
     delete_audited,
@@ -22,14 +22,14 @@ from ipcp_api.common.crud import (
     update_audited,
 )
 from ipcp_api.common.http import check_if_match, in_id_range
-from ipcp_api.common.listing import Filter, equals, search
+from ipcp_api.common.listing import Filter, equals, missing_translation, search
 from ipcp_api.common.metrics import AS_OF
 from ipcp_api.errors import Invalid, invalid_fields
 from ipcp_api.models import Milestone, Pillar, Programme, Project
 from ipcp_api.programmes import workflow
 from ipcp_api.projects.schemas import ProjectCreate, ProjectPatch, ProjectRead
 
-NULLABLE = ("description", "lead")
+NULLABLE = ("description", "lead", "translations")
 METRICS = ("progress", "expected_progress", "schedule")
 
 
@@ -88,7 +88,8 @@ LISTING = listing.Spec(
     joins=(listing.Join(Programme, lambda: Programme.id == Project.programme_id),),
     scope_via=Programme.partner_id,
     filters={
-        "q": search(Project.code, Project.title, Project.description, Project.lead),
+        "q": search(Project),
+        "missing_translation": missing_translation(Project),
         "code": equals(Project.code),
         "programme_id": equals(Project.programme_id),
         "pillar_id": equals(Project.pillar_id),
@@ -207,6 +208,7 @@ async def create_project(session: AsyncSession, actor: Actor, data: ProjectCreat
     workflow.check_may_change_inside(actor, programme, "projects")
     await _check_pillar(session, data.pillar_id)
     _check_period(data.starts_on, data.ends_on, programme)
+    i18n.check_new(data.lang, data.translations)
     project = await insert_audited(session, actor, Project(**data.model_dump()))
     return await get_project(session, actor, project.id)
 
@@ -223,6 +225,7 @@ async def update_project(
     project = await _lock_project(session, actor, project_id)
     check_if_match(if_match, project.version)
     values = patch_values(patch, nullable=NULLABLE)
+    i18n.merge(project, values)
     programme = await _lock_programme(session, actor, project.programme_id, field=None)
     workflow.check_may_change_inside(actor, programme, "projects")
     target = programme

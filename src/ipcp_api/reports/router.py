@@ -7,11 +7,15 @@ import orjson
 from fastapi import APIRouter, Query, Request, Response
 
 from ipcp_api.auth.dependencies import CurrentActor
+from ipcp_api.common import i18n
 from ipcp_api.common.http import MEDIA_TYPES, content_disposition, negotiate
+from ipcp_api.common.i18n import ReportLang
 from ipcp_api.common.metrics import today
 from ipcp_api.common.params import ResourceId
 from ipcp_api.common.responses import LIST, READ, errors
 from ipcp_api.common.types import MAX_BIGINT, IsoDate
+from ipcp_api.db.replica import HEADER as SERVED_BY
+from ipcp_api.db.replica import StandbyReads
 from ipcp_api.db.session import SessionDep
 from ipcp_api.enums import ProgrammeStatus
 from ipcp_api.reports import csv as report_csv
@@ -84,29 +88,56 @@ def _responses(
                     "description": "CSV only: `attachment` with the file's name, e.g."
                     " `programme-BHR-IPCP-2016-2017-06-30.csv`.",
                     "schema": {"type": "string"},
-                }
+                },
+                "Content-Language": {
+                    "description": "The language of the names and titles: `en`, `fr` or `ar`"
+                    " (`lang`, else the best match of `Accept-Language`, else `en`).",
+                    "schema": {"type": "string"},
+                },
             },
         },
         **errors(*codes, 406),
     }
 
 
-def _csv(body: str, filename: str) -> Response:
+def _csv(body: str, filename: str, lang: str) -> Response:
     return Response(
         content=body.encode("utf-8"),
         media_type=f"{CSV}; charset=utf-8",
-        headers={"Content-Disposition": content_disposition(filename), "Vary": "Accept"},
+        headers={
+            "Content-Disposition": content_disposition(filename),
+            **i18n.content_headers(lang),
+        },
     )
 
 
-def _json(report: service.Report) -> Response:
+def _json(report: service.Report, lang: str) -> Response:
     # The report is JSON-ready data; orjson writes it in one pass (dates as YYYY-MM-DD).
-    return Response(content=orjson.dumps(report), media_type=JSON, headers={"Vary": "Accept"})
+    return Response(
+        content=orjson.dumps(report), media_type=JSON, headers=i18n.content_headers(lang)
+    )
+
+
+def _language(request: Request, lang: str | None) -> str:
+    """``lang``, else the best match of ``Accept-Language``, else the default (422 for an
+    unsupported ``lang``; never 406)."""
+    return i18n.negotiate(lang, request.headers.get("accept-language"))
 
 
 def _slots(request: Request) -> ReportSlots:
     slots: ReportSlots = request.app.state.report_slots
     return slots
+
+
+def _reads(request: Request) -> StandbyReads:
+    reads: StandbyReads = request.app.state.standby_reads
+    return reads
+
+
+def _served(response: Response, served_by: str) -> Response:
+    """``X-Served-By: standby | primary`` (db/replica.py)."""
+    response.headers[SERVED_BY] = served_by
+    return response
 
 
 def _as_of(value: date | None) -> date:
@@ -130,16 +161,29 @@ async def programme_report(
     programme_id: ResourceId,
     as_of: AsOf = None,
     fmt: FormatParam = None,
+    lang: ReportLang = None,
 ) -> Response:
+    language = _language(request, lang)
     chosen = negotiate(fmt, request.headers.get("accept"), OFFERS)
     async with _slots(request).slot(session):
-        report = await service.programme_report(session, actor, programme_id, as_of=_as_of(as_of))
+        report, served_by = await _reads(request).run(
+            session,
+            service.programme_report,
+            actor,
+            programme_id,
+            as_of=_as_of(as_of),
+            lang=language,
+        )
         if chosen == "csv":
-            return _csv(
-                report_csv.programme_csv(report),
-                f"programme-{report['programme']['code']}-{report['as_of']}.csv",
+            return _served(
+                _csv(
+                    report_csv.programme_csv(report),
+                    f"programme-{report['programme']['code']}-{report['as_of']}.csv",
+                    language,
+                ),
+                served_by,
             )
-        return _json(report)
+        return _served(_json(report, language), served_by)
 
 
 @router.get(
@@ -158,16 +202,29 @@ async def partner_report(
     partner_id: ResourceId,
     as_of: AsOf = None,
     fmt: FormatParam = None,
+    lang: ReportLang = None,
 ) -> Response:
+    language = _language(request, lang)
     chosen = negotiate(fmt, request.headers.get("accept"), OFFERS)
     async with _slots(request).slot(session):
-        report = await service.partner_report(session, actor, partner_id, as_of=_as_of(as_of))
+        report, served_by = await _reads(request).run(
+            session,
+            service.partner_report,
+            actor,
+            partner_id,
+            as_of=_as_of(as_of),
+            lang=language,
+        )
         if chosen == "csv":
-            return _csv(
-                report_csv.partner_csv(report),
-                f"partner-{report['partner']['code']}-{report['as_of']}.csv",
+            return _served(
+                _csv(
+                    report_csv.partner_csv(report),
+                    f"partner-{report['partner']['code']}-{report['as_of']}.csv",
+                    language,
+                ),
+                served_by,
             )
-        return _json(report)
+        return _served(_json(report, language), served_by)
 
 
 @router.get(
@@ -196,12 +253,27 @@ async def portfolio_report(
     status: Annotated[
         ProgrammeStatus | None, Query(description="Only programmes with this status.")
     ] = None,
+    lang: ReportLang = None,
 ) -> Response:
+    language = _language(request, lang)
     chosen = negotiate(fmt, request.headers.get("accept"), OFFERS)
     async with _slots(request).slot(session):
-        report = await service.portfolio_report(
-            session, actor, as_of=_as_of(as_of), framework_id=framework_id, status=status
+        report, served_by = await _reads(request).run(
+            session,
+            service.portfolio_report,
+            actor,
+            as_of=_as_of(as_of),
+            framework_id=framework_id,
+            status=status,
+            lang=language,
         )
         if chosen == "csv":
-            return _csv(report_csv.portfolio_csv(report), f"portfolio-{report['as_of']}.csv")
-        return _json(report)
+            return _served(
+                _csv(
+                    report_csv.portfolio_csv(report),
+                    f"portfolio-{report['as_of']}.csv",
+                    language,
+                ),
+                served_by,
+            )
+        return _served(_json(report, language), served_by)

@@ -77,22 +77,31 @@ class Summary(BaseModel):
     schedule: ScheduleField
 
 
+Rendered = Annotated[
+    str,
+    Field(
+        description="In the report's language (`lang`, else `Accept-Language`): its translation"
+        " in that language, else its own text."
+    ),
+]
+
+
 class PartnerRef(BaseModel):
     id: int
     code: str
-    name: str
+    name: Rendered
 
 
 class PillarRef(BaseModel):
     id: int
     code: str
-    name: str
+    name: Rendered
 
 
 class ProgrammeHeader(BaseModel):
     id: int
     code: str
-    title: str
+    title: Rendered
     status: ProgrammeStatus
     starts_on: date
     ends_on: date
@@ -102,7 +111,7 @@ class ProgrammeHeader(BaseModel):
 class ProgrammeRef(BaseModel):
     id: int
     code: str
-    title: str
+    title: Rendered
     status: ProgrammeStatus
 
 
@@ -121,7 +130,7 @@ class PillarRow(BaseModel):
 class ProjectRow(BaseModel):
     id: int
     code: str
-    title: str
+    title: Rendered
     pillar_id: int
     status: ProjectStatus
     projects: Projects
@@ -141,7 +150,7 @@ class ProjectRow(BaseModel):
 class OverdueMilestone(BaseModel):
     milestone_id: int
     project_id: int
-    title: str
+    title: Rendered
     due_on: date
     days_overdue: int
 
@@ -149,7 +158,7 @@ class OverdueMilestone(BaseModel):
 class UpcomingMilestone(BaseModel):
     milestone_id: int
     project_id: int
-    title: str
+    title: Rendered
     due_on: date
 
 

@@ -41,6 +41,7 @@ from sqlalchemy import (
     Float,
     Integer,
     Select,
+    String,
     and_,
     bindparam,
     cast,
@@ -60,7 +61,7 @@ from sqlalchemy.sql import Executable
 
 from ipcp_api.auth import scope
 from ipcp_api.auth.actor import Actor
-from ipcp_api.common import listing, metrics
+from ipcp_api.common import i18n, listing, metrics
 from ipcp_api.common.http import in_id_range
 from ipcp_api.common.pagination import rows_as_dicts
 from ipcp_api.enums import ProgrammeStatus
@@ -88,6 +89,11 @@ _FRACTIONS = ("progress", "expected_progress", "variance")
 _EMPTY_GROUPING_SET = text("()")
 _NOT_IN_PROJECT_ROWS = ("level", "pillar_code", "pillar_name", "pillar_position")
 _EPOCH = date(2000, 1, 1)
+
+
+def _text(entity: Any, field: str) -> ColumnElement[str]:
+    """A name or title in the report's language ``:lang``, else its own text."""
+    return i18n.localized(entity, field, bindparam("lang", type_=String))
 
 
 # --- building blocks -------------------------------------------------------------------------
@@ -129,7 +135,7 @@ def _project_partials(as_of: ColumnElement[date]) -> CTE:
             Project.id,
             Project.pillar_id,
             Project.code,
-            Project.title,
+            _text(Project, "title").label("title"),
             Project.status,
             *per_project.c,
         )
@@ -218,13 +224,14 @@ def _pillar_row(row: Any) -> dict[str, Any]:
 _PILLAR_COLUMNS = (
     Pillar.id.label("pillar_id"),
     Pillar.code.label("pillar_code"),
-    Pillar.name.label("pillar_name"),
+    _text(Pillar, "name").label("pillar_name"),
     Pillar.position.label("pillar_position"),
 )
 
 
 def _pillar_set() -> Any:
-    return tuple_(Pillar.id, Pillar.code, Pillar.name, Pillar.position)
+    # ``translations`` is grouped too, so the name in ``:lang`` may be selected
+    return tuple_(Pillar.id, Pillar.code, Pillar.name, Pillar.translations, Pillar.position)
 
 
 def _split(rows: Iterable[Any], levels: Sequence[int]) -> list[list[Any]]:
@@ -240,9 +247,15 @@ def _in_scope(scoped: bool, partner_id: Any) -> ColumnElement[bool]:
     return scope.bound(partner_id) if scoped else true()
 
 
-def report_values(actor: Actor, as_of: date, **ids: Any) -> dict[str, Any]:
-    """The values of the bind parameters: the ids, ``as_of`` and the caller's scope."""
-    return {"as_of_days": (as_of - _EPOCH).days, **ids, **scope.values(actor)}
+def report_values(actor: Actor, as_of: date, lang: str | None = None, **ids: Any) -> dict[str, Any]:
+    """The values of the bind parameters: the ids, ``as_of``, the language of names and
+    titles (default: the default language) and the caller's scope."""
+    return {
+        "as_of_days": (as_of - _EPOCH).days,
+        "lang": lang or i18n.default_language(),
+        **ids,
+        **scope.values(actor),
+    }
 
 
 # --- programme report --------------------------------------------------------------------------
@@ -266,13 +279,13 @@ def _programme_header_statement(scoped: bool) -> Executable:
         .add_columns(
             Programme.id,
             Programme.code,
-            Programme.title,
+            _text(Programme, "title").label("title"),
             Programme.status,
             Programme.starts_on,
             Programme.ends_on,
             Partner.id.label("partner_id"),
             Partner.code.label("partner_code"),
-            Partner.name.label("partner_name"),
+            _text(Partner, "name").label("partner_name"),
         )
         .join(Partner, Partner.id == Programme.partner_id)
         .where(Programme.id == bindparam("programme_id"))
@@ -291,7 +304,7 @@ def _programme_figures_statement() -> Executable:
         select(
             level.label("level"),
             Pillar.code.label("pillar_code"),
-            Pillar.name.label("pillar_name"),
+            _text(Pillar, "name").label("pillar_name"),
             Pillar.position.label("pillar_position"),
             pp.c.id,
             pp.c.code,
@@ -305,7 +318,14 @@ def _programme_figures_statement() -> Executable:
         .outerjoin(pp, pp.c.pillar_id == Pillar.id)
         .group_by(
             func.grouping_sets(
-                tuple_(Pillar.id, Pillar.code, Pillar.name, Pillar.position, *project_set),
+                tuple_(
+                    Pillar.id,
+                    Pillar.code,
+                    Pillar.name,
+                    Pillar.translations,
+                    Pillar.position,
+                    *project_set,
+                ),
                 _pillar_set(),
                 _EMPTY_GROUPING_SET,
             )
@@ -326,7 +346,7 @@ def _programme_lists_statement() -> Executable:
         select(
             Milestone.id.label("milestone_id"),
             Milestone.project_id,
-            Milestone.title,
+            _text(Milestone, "title").label("title"),
             Milestone.due_on,
             (at - Milestone.due_on).label("days_overdue"),
         )
@@ -379,12 +399,12 @@ def shape_programme_report(
 
 
 async def programme_report(
-    session: AsyncSession, actor: Actor, programme_id: int, *, as_of: date
+    session: AsyncSession, actor: Actor, programme_id: int, *, as_of: date, lang: str | None = None
 ) -> Report:
     if not in_id_range(programme_id):
         raise NotFound(f"programme {programme_id} does not exist")
     header, figures, lists = programme_statements(scope.is_scoped(actor))
-    values = report_values(actor, as_of, programme_id=programme_id)
+    values = report_values(actor, as_of, lang, programme_id=programme_id)
     headers = await rows_as_dicts(session, header, values)
     if not headers:
         raise NotFound(f"programme {programme_id} does not exist")
@@ -402,11 +422,17 @@ def partner_statements(scoped: bool) -> tuple[Executable, Executable]:
     ``report_values(actor, as_of, partner_id=...)``."""
     header = (
         listing.visible(partners.LISTING, scoped)
-        .add_columns(Partner.id, Partner.code, Partner.name)
+        .add_columns(Partner.id, Partner.code, _text(Partner, "name").label("name"))
         .where(Partner.id == bindparam("partner_id"))
     )
     programmes = (
-        select(Programme.id, Programme.code, Programme.title, Programme.status, Programme.starts_on)
+        select(
+            Programme.id,
+            Programme.code,
+            _text(Programme, "title").label("title"),
+            Programme.status,
+            Programme.starts_on,
+        )
         .where(Programme.partner_id == bindparam("partner_id"))
         .subquery("programme")
     )
@@ -458,12 +484,12 @@ def partner_statements(scoped: bool) -> tuple[Executable, Executable]:
 
 
 async def partner_report(
-    session: AsyncSession, actor: Actor, partner_id: int, *, as_of: date
+    session: AsyncSession, actor: Actor, partner_id: int, *, as_of: date, lang: str | None = None
 ) -> Report:
     if not in_id_range(partner_id):
         raise NotFound(f"partner {partner_id} does not exist")
     header, figures = partner_statements(scope.is_scoped(actor))
-    values = report_values(actor, as_of, partner_id=partner_id)
+    values = report_values(actor, as_of, lang, partner_id=partner_id)
     partners = await rows_as_dicts(session, header, values)
     if not partners:
         raise NotFound(f"partner {partner_id} does not exist")
@@ -513,7 +539,7 @@ def portfolio_statement(scoped: bool, by_framework: bool, by_status: bool) -> Ex
             Programme.id,
             Programme.partner_id,
             Partner.code.label("partner_code"),
-            Partner.name.label("partner_name"),
+            _text(Partner, "name").label("partner_name"),
         )
         .join(Partner, Partner.id == Programme.partner_id)
         .where(*conditions)
@@ -582,9 +608,10 @@ async def portfolio_report(
     as_of: date,
     framework_id: int | None = None,
     status: ProgrammeStatus | None = None,
+    lang: str | None = None,
 ) -> Report:
     stmt = portfolio_statement(scope.is_scoped(actor), framework_id is not None, status is not None)
-    values = report_values(actor, as_of)
+    values = report_values(actor, as_of, lang)
     if framework_id is not None:
         values["framework_id"] = framework_id
     if status is not None:
