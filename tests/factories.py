@@ -10,7 +10,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ipcp_api.auth.security import hash_password
-from ipcp_api.models import Framework, Milestone, Partner, Pillar, Programme, Project, User
+from ipcp_api.models import (
+    Baseline,
+    Framework,
+    Milestone,
+    Partner,
+    Pillar,
+    Programme,
+    Project,
+    User,
+)
 
 _seq = itertools.count(1)
 _PASSWORD_HASH: str | None = None
@@ -96,3 +105,10 @@ class Factory:
         kw.setdefault("weight", 1)
         kw.setdefault("state", "pending")
         return await self._add(Milestone(**kw))
+
+    async def baseline(self, *, programme_id: int, **kw: Any) -> Baseline:
+        """A named baseline row with an empty copy (tests of the copy go through the API)."""
+        n = next(_seq)
+        kw.setdefault("kind", "named")
+        kw.setdefault("name", f"Baseline {n}")
+        return await self._add(Baseline(programme_id=programme_id, **kw))

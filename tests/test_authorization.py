@@ -25,7 +25,7 @@ from ipcp_api.config import load_settings
 from ipcp_api.models import DataImport
 
 PUBLIC = {"/api/v1/auth/token"}
-SCOPED = ("partner_id", "programme_id", "project_id", "milestone_id", "import_id")
+SCOPED = ("partner_id", "programme_id", "project_id", "milestone_id", "import_id", "baseline_id")
 REFERENCE = ("frameworks", "pillars")
 
 
@@ -80,6 +80,7 @@ async def world(factory) -> World:
                 rows={"projects": [], "milestones": []},
             )
         )
+        baseline = await factory.baseline(programme_id=programme.id)
         ids[name] = {
             "import_id": stored.id,
             "partner_id": partner.id,
@@ -89,6 +90,7 @@ async def world(factory) -> World:
             "user_id": user.id,
             "framework_id": framework.id,
             "pillar_id": pillar.id,
+            "baseline_id": baseline.id,
         }
     return World(a=ids["a"], b=ids["b"])
 
@@ -158,6 +160,9 @@ def _expected_for_b(role: str, method: str, path: str) -> set[int]:
         return {403}
     if write and (role == "viewer" or collection in STAFF_ONLY_WRITES):
         return {403}
+    if write and path.endswith(("/baselines", "/baselines/{baseline_id}")):
+        return {403}  # baselines: admin and staff write, liaison and viewer read
+
     if any(p in SCOPED for p in params):
         return {404}
     if collection in {*REFERENCE, "partners", "reports", "programmes", "projects", "milestones"}:

@@ -22,6 +22,10 @@ async def _pillar(factory: Factory) -> Any:
     return await factory._add(Pillar(code="shared-extra", name="Shared extra", position=10))
 
 
+async def _baseline(factory: Factory) -> Any:
+    return await factory.baseline(programme_id=(await factory.programme()).id)
+
+
 @dataclass(frozen=True)
 class Resource:
     collection: str
@@ -38,6 +42,7 @@ RESOURCES = [
     Resource("projects", lambda f: f.project(), {"title": "Changed"}),
     Resource("milestones", lambda f: f.milestone(), {"title": "Changed"}),
     Resource("users", lambda f: f.user(role="staff"), {"role": "viewer"}),
+    Resource("baselines", _baseline, {"name": "Changed"}),
 ]
 IDS = [resource.collection for resource in RESOURCES]
 

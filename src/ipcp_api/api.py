@@ -7,6 +7,7 @@ from fastapi import Depends, FastAPI
 from ipcp_api.audit.router import router as audit_router
 from ipcp_api.auth.dependencies import token_caller
 from ipcp_api.auth.router import router as auth_router
+from ipcp_api.baselines.router import router as baselines_router
 from ipcp_api.common.http import forbid_unknown_query
 from ipcp_api.common.responses import errors
 from ipcp_api.frameworks.router import router as frameworks_router
@@ -31,6 +32,7 @@ PROTECTED_ROUTERS = (
     milestones_router,
     imports_router,
     reports_router,
+    baselines_router,
     users_router,
     audit_router,
 )

@@ -64,6 +64,10 @@ TAGS = [
         "description": "Partnership frameworks such as the Istanbul Cooperation Initiative.",
     },
     {"name": "pillars", "description": "Cooperation pillars shared by all programmes."},
+    {
+        "name": "baselines",
+        "description": "Frozen copies of a programme's plan, to see how far it has slipped.",
+    },
     {"name": "users", "description": "Accounts and roles (admin only, except `/users/me`)."},
     {"name": "audit", "description": "Who changed what, and when (admin and staff)."},
     {"name": "health", "description": "Liveness and readiness probes."},

@@ -71,3 +71,8 @@ def sql_in(column: str, enum: type[StrEnum]) -> str:
     """A CHECK expression: ``column`` holds one of ``enum``'s values."""
     values = ", ".join(f"'{member.value}'" for member in enum)
     return f"{column} IN ({values})"
+
+
+class BaselineKind(StrEnum):
+    approval = "approval"
+    named = "named"

@@ -515,6 +515,10 @@ _FIND_ID = {
         " `GET /api/v1/imports/<id>`",
     ),
     "user_id": ("user", "from the username: `GET /api/v1/users?q=bahrain`"),
+    "baseline_id": (
+        "baseline",
+        "from its programme: `GET /api/v1/programmes/<the programme's id>/baselines`",
+    ),
 }
 
 _ENUMS = {

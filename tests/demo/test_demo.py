@@ -113,3 +113,30 @@ async def test_standard_pillars_have_french_and_arabic_names(client: httpx.Async
         assert set(pillar["translations"]) == {"fr", "ar"}
         assert pillar["translations"]["fr"]["name"]
         assert pillar["translations"]["ar"]["name"]
+
+
+async def test_demo_report_against_the_approval_baseline_shows_the_slip(
+    session, client: httpx.AsyncClient
+) -> None:
+    await loader.load(session)
+    (programme,) = (
+        await client.get("/api/v1/programmes", params={"code": "BHR-IPCP-2016"})
+    ).json()["items"]
+    (baseline,) = (await client.get(f"/api/v1/programmes/{programme['id']}/baselines")).json()[
+        "items"
+    ]
+    assert (baseline["kind"], baseline["name"]) == ("approval", "As approved")
+    assert baseline["taken_at"].startswith("2016-09-15")
+    report = await client.get(
+        f"/api/v1/programmes/{programme['id']}/report",
+        params={"as_of": "2017-06-30", "baseline": "approval"},
+    )
+    assert report.status_code == 200, report.text
+    summary = report.json()["summary"]
+    # four milestones moved later, one added, one cancelled since the approval
+    assert summary["milestones_slipped"] == 4
+    assert summary["max_slip_days"] == 214  # the disaster-response exercise: 04-30 -> 11-30
+    assert (summary["milestones_added"], summary["milestones_removed"]) == (1, 1)
+    assert summary["variance_vs_baseline"] < summary["variance"] < 0
+    slipped = [i for i in report.json()["overdue"] if i["slip_days"]]
+    assert slipped, report.json()["overdue"]

@@ -68,7 +68,9 @@ def test_infinite_dates_are_repaired(scratch_url: str) -> None:  # noqa: F811
     checks = asyncio.run(
         _run(
             scratch_url,
-            "SELECT count(*)::text FROM pg_constraint WHERE conname LIKE '%\\_finite\\_check'",
+            # the 9 date columns this migration repairs (later tables add their own checks)
+            "SELECT count(*)::text FROM pg_constraint WHERE conname LIKE '%\\_finite\\_check'"
+            " AND conrelid::regclass::text NOT LIKE 'baseline\\_%'",
         )
     )
     assert checks == [("9",)]

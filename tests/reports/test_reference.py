@@ -239,3 +239,237 @@ async def test_reports_agree_with_the_definitions(
             )
     # the data exercised every schedule
     assert seen == {"complete", "late", "behind", "on_track", "not_planned"}
+
+
+# --- against a baseline (issue 17) ---------------------------------------------------------------
+
+
+@dataclass
+class Fact:
+    """A milestone of the programme now, of the baseline's copy, or both."""
+
+    project_id: int
+    pillar_id: int
+    now: Any  # (weight, due_on, done_by(as_of) callable) or None
+    then: Any  # (weight, due_on) or None
+
+
+def baseline_figures(facts: list[Fact], as_of: date) -> dict[str, Any]:
+    """API.md's "Against a baseline", read literally."""
+    w = sum(f.now[0] for f in facts if f.now)
+    done = sum(f.now[0] for f in facts if f.now and f.now[2](as_of))
+    wb = sum(f.then[0] for f in facts if f.then)
+    due_b = sum(f.then[0] for f in facts if f.then and f.then[1] <= as_of)
+    progress = Fraction(done, w) if w else None
+    expected = Fraction(due_b, wb) if wb else None
+    slips = [(f.now[1] - f.then[1]).days for f in facts if f.now and f.then]
+    late = [s for s in slips if s > 0]
+    return {
+        "baseline_expected_progress": rounded(expected) if expected is not None else None,
+        "variance_vs_baseline": (
+            rounded(progress - expected) if progress is not None and expected is not None else None
+        ),
+        "milestones_slipped": len(late),
+        "max_slip_days": max(late, default=0),
+        "milestones_added": sum(1 for f in facts if f.now and not f.then),
+        "milestones_removed": sum(1 for f in facts if f.then and not f.now),
+    }
+
+
+BASELINE_FIELDS = tuple(baseline_figures([], date(2017, 1, 1)))
+
+
+def pick(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: row[k] for k in BASELINE_FIELDS}
+
+
+def facts_of(
+    live: dict[int, Any],
+    live_status: dict[int, str],
+    live_pillar: dict[int, int],
+    copy: dict[int, Any],
+    copy_all: dict[int, Any],
+) -> list[Fact]:
+    """One fact per milestone now or in the copy, in the row API.md puts it."""
+    out = []
+    for mid in set(live) | set(copy_all):
+        m = live.get(mid)
+        now = None
+        if m is not None and m.state != "cancelled" and live_status[m.project_id] != "cancelled":
+            now = (m.weight, m.due_on, lambda d, m=m: m.state == "done" and m.completed_on <= d)
+        then = copy[mid][2:] if mid in copy else None
+        if m is not None:
+            out.append(Fact(m.project_id, live_pillar[m.project_id], now, then))
+        else:
+            out.append(Fact(*copy_all[mid], now, then))
+    return out
+
+
+async def _random_plan(factory: Any, pillars: list[Pillar], rng: random.Random) -> Programme:
+    programme = await factory.programme(status="draft")
+    for n in range(rng.choice([1, 3, 5])):
+        project = await factory.project(
+            programme_id=programme.id,
+            pillar_id=rng.choice(pillars[:2]).id,
+            code=f"B{n}",
+            status=rng.choice(["planned", "in_progress", "in_progress", "cancelled"]),
+        )
+        for _ in range(rng.choice([0, 2, 4, 7])):
+            due = date(2017, 1, 1) + timedelta(days=rng.randrange(0, 360))
+            state = rng.choice(["pending", "pending", "done", "cancelled"])
+            await factory.milestone(
+                project_id=project.id,
+                due_on=due,
+                weight=rng.choice([1, 2, 3, 7, 50]),
+                state=state,
+                completed_on=due + timedelta(days=rng.randrange(-60, 60))
+                if state == "done"
+                else None,
+            )
+    return programme
+
+
+async def _live(session: Any, programme_id: int) -> tuple[list[Project], list[Any]]:
+    from ipcp_api.models import Milestone
+
+    fresh = {"populate_existing": True}
+    projects = list(
+        (
+            await session.scalars(
+                select(Project)
+                .where(Project.programme_id == programme_id)
+                .execution_options(**fresh)
+            )
+        ).all()
+    )
+    ids = [p.id for p in projects]
+    milestones = list(
+        (
+            await session.scalars(
+                select(Milestone).where(Milestone.project_id.in_(ids)).execution_options(**fresh)
+            )
+        ).all()
+    )
+    return projects, milestones
+
+
+async def _shake(session: Any, factory: Any, programme_id: int, rng: random.Random) -> None:
+    """Random moves, reweights, cancellations, moves between projects, deletions, additions."""
+    projects, milestones = await _live(session, programme_id)
+    pillars = list((await session.scalars(select(Pillar).order_by(Pillar.position))).all())
+    for m in milestones:
+        roll = rng.random()
+        if roll < 0.25:
+            m.due_on = m.due_on + timedelta(days=rng.randrange(-40, 200))
+        elif roll < 0.35:
+            m.weight = rng.choice([1, 4, 9, 100])
+        elif roll < 0.45:
+            m.state, m.completed_on = "cancelled", None
+        elif roll < 0.55:
+            m.project_id = rng.choice(projects).id
+        elif roll < 0.65:
+            await session.delete(m)
+    await session.flush()
+    for p in projects:
+        roll = rng.random()
+        if roll < 0.15:
+            p.status = "cancelled"
+        elif roll < 0.25:
+            p.pillar_id = rng.choice(pillars).id
+        elif roll < 0.4:
+            _, left = await _live(session, programme_id)
+            for m in left:
+                if m.project_id == p.id:
+                    await session.delete(m)
+            await session.flush()
+            await session.delete(p)
+    await session.flush()
+    projects, _ = await _live(session, programme_id)
+    for _ in range(rng.choice([0, 1, 3])):
+        if projects:
+            await factory.milestone(
+                project_id=rng.choice(projects).id,
+                due_on=date(2017, 1, 1) + timedelta(days=rng.randrange(0, 400)),
+                weight=rng.choice([1, 5]),
+            )
+
+
+async def test_baseline_figures_agree_with_the_definitions(
+    client: httpx.AsyncClient, factory: Any, session: Any
+) -> None:
+    from ipcp_api.models import BaselineMilestone, BaselineProject
+
+    rng = random.Random(20160601)
+    pillars = list((await session.scalars(select(Pillar).order_by(Pillar.position))).all())
+    checked = {"slipped": 0, "added": 0, "removed": 0, "items": 0}
+    for _ in range(6):
+        programme_id = (await _random_plan(factory, pillars, rng)).id
+        taken = await client.post(
+            f"/api/v1/programmes/{programme_id}/baselines", json={"name": "random"}
+        )
+        assert taken.status_code == 201, taken.text
+        baseline_id = taken.json()["id"]
+        # the oracle's copy: read before anything moves, from the live rows
+        projects, milestones = await _live(session, programme_id)
+        status = {p.id: p.status for p in projects}
+        pillar_of = {p.id: p.pillar_id for p in projects}
+        copy = {
+            m.id: (m.project_id, pillar_of[m.project_id], m.weight, m.due_on)
+            for m in milestones
+            if m.state != "cancelled" and status[m.project_id] != "cancelled"
+        }
+        copy_all = {m.id: (m.project_id, pillar_of[m.project_id]) for m in milestones}
+        # and the stored copy is exactly that
+        stored = (
+            await session.execute(
+                select(BaselineMilestone.milestone_id, BaselineProject.pillar_id)
+                .join(
+                    BaselineProject,
+                    (BaselineProject.baseline_id == BaselineMilestone.baseline_id)
+                    & (BaselineProject.project_id == BaselineMilestone.project_id),
+                )
+                .where(BaselineMilestone.baseline_id == baseline_id)
+            )
+        ).all()
+        assert dict(stored) == {k: v[1] for k, v in copy_all.items()}
+
+        await _shake(session, factory, programme_id, rng)
+        projects, milestones = await _live(session, programme_id)
+        live_status = {p.id: p.status for p in projects}
+        live_pillar = {p.id: p.pillar_id for p in projects}
+        live = {m.id: m for m in milestones}
+
+        dues = sorted({v[3] for v in copy.values()} | {m.due_on for m in milestones})
+        dates = [date(2016, 12, 1), date(2017, 6, 30), date(2018, 6, 1)]
+        if dues:
+            dates += [dues[len(dues) // 2], dues[0]]
+        for as_of in dates:
+            facts = facts_of(live, live_status, live_pillar, copy, copy_all)
+            body = (
+                await client.get(
+                    f"/api/v1/programmes/{programme_id}/report",
+                    params={"as_of": as_of.isoformat(), "baseline": str(baseline_id)},
+                )
+            ).json()
+            assert body["baseline"]["id"] == baseline_id
+
+            assert pick(body["summary"]) == baseline_figures(facts, as_of), as_of
+            for row in body["pillars"]:
+                mine = [f for f in facts if f.pillar_id == row["pillar"]["id"]]
+                assert pick(row) == baseline_figures(mine, as_of), (as_of, row["pillar"])
+            assert {row["id"] for row in body["projects"]} == set(live_status)
+            for row in body["projects"]:
+                mine = [f for f in facts if f.project_id == row["id"]]
+                assert pick(row) == baseline_figures(mine, as_of), (as_of, row["id"])
+            for item in body["overdue"] + body["upcoming"]:
+                then = copy.get(item["milestone_id"])
+                assert item["baseline_due_on"] == (then[3].isoformat() if then else None)
+                assert item["slip_days"] == (
+                    (live[item["milestone_id"]].due_on - then[3]).days if then else None
+                )
+                checked["items"] += 1
+            checked["slipped"] += body["summary"]["milestones_slipped"]
+            checked["added"] += body["summary"]["milestones_added"]
+            checked["removed"] += body["summary"]["milestones_removed"]
+    # the random changes exercised every figure
+    assert all(checked.values()), checked

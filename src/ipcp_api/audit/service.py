@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +14,8 @@ from ipcp_api.models import AuditEvent
 
 
 def _json(value: Any) -> Any:
+    if isinstance(value, datetime) and value.utcoffset() == timedelta(0):
+        return value.isoformat().replace("+00:00", "Z")  # as the API writes timestamps
     if isinstance(value, date | datetime):
         return value.isoformat()
     if isinstance(value, list | tuple):
@@ -135,4 +137,13 @@ def updated_hidden(
 
 
 # The collection names an audit event's ``entity`` can hold (the audited tables).
-ENTITIES = ("frameworks", "partners", "pillars", "programmes", "projects", "milestones", "users")
+ENTITIES = (
+    "frameworks",
+    "partners",
+    "pillars",
+    "programmes",
+    "projects",
+    "milestones",
+    "users",
+    "baselines",
+)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, time
 from importlib import resources
 from typing import Any
 
@@ -22,12 +22,12 @@ from ipcp_api.audit import service as audit
 from ipcp_api.auth.actor import SYSTEM_USER_ID, Actor
 from ipcp_api.config import Settings
 from ipcp_api.db.session import make_engine, make_sessionmaker
-from ipcp_api.enums import ProgrammeStatus, Role
+from ipcp_api.enums import BaselineKind, ProgrammeStatus, Role
 from ipcp_api.frameworks import service as framework_service
 from ipcp_api.frameworks.schemas import FrameworkCreate
 from ipcp_api.milestones import service as milestone_service
-from ipcp_api.milestones.schemas import MilestoneCreate
-from ipcp_api.models import Framework, Partner, Pillar, Programme, User
+from ipcp_api.milestones.schemas import MilestoneCreate, MilestonePatch
+from ipcp_api.models import Baseline, Framework, Partner, Pillar, Programme, User
 from ipcp_api.partners import service as partner_service
 from ipcp_api.partners.schemas import PartnerCreate
 from ipcp_api.programmes import service as programme_service
@@ -47,6 +47,8 @@ WORKFLOW: dict[str, list[str]] = {
     "cancelled": ["cancelled"],
 }
 # The loader acts as an administrator that is not a stored user: its audit rows name no user.
+AFTER_APPROVAL_KEYS = ("approved_due_on", "after_approval")
+"""Demo milestone keys that say how the plan as approved differed (not milestone fields)."""
 LOADER = Actor(user_id=SYSTEM_USER_ID, username="demo-loader", role=Role.admin, partner_id=None)
 
 
@@ -150,6 +152,9 @@ async def _programme(
         session, actor, ProgrammeCreate.model_validate(body)
     )
     result.count("programmes")
+    # what changed after the approval (issue 17): the plan as approved comes first, so that
+    # the approval baseline holds it; these changes are applied once the workflow is done
+    later: list[tuple[str, dict[str, Any]]] = []
     for project_item in item["projects"]:
         project_body = {
             k: project_item[k]
@@ -164,12 +169,22 @@ async def _programme(
         )
         result.count("projects")
         for milestone_item in project_item["milestones"]:
-            await milestone_service.create_milestone(
-                session,
-                actor,
-                MilestoneCreate.model_validate({**milestone_item, "project_id": project.id}),
+            plain = {k: v for k, v in milestone_item.items() if k not in AFTER_APPROVAL_KEYS}
+            plain["project_id"] = project.id
+            if milestone_item.get("after_approval") == "added":
+                later.append(("add", plain))
+                continue
+            as_approved = dict(plain)
+            if "approved_due_on" in milestone_item:
+                as_approved["due_on"] = milestone_item["approved_due_on"]
+            if milestone_item.get("after_approval") == "cancelled":
+                as_approved.update(state="pending", completed_on=None)
+            created = await milestone_service.create_milestone(
+                session, actor, MilestoneCreate.model_validate(as_approved)
             )
             result.count("milestones")
+            if as_approved != plain:
+                later.append(("change", {"id": created.id, **plain}))
     for status in WORKFLOW[item["status"]]:
         programme = await programme_service.update_programme(
             session,
@@ -184,7 +199,45 @@ async def _programme(
         programme.approved_on = date.fromisoformat(approved_on)
         await session.flush()
         audit.updated(session, actor, programme, before)
+        await _backdate_approval_baseline(session, actor, programme.id, programme.approved_on)
+    await _after_approval(session, actor, later, result)
     assert ProgrammeStatus(programme.status).value == item["status"]
+
+
+async def _after_approval(
+    session: AsyncSession, actor: Actor, later: list[tuple[str, dict[str, Any]]], result: Result
+) -> None:
+    """Milestones moved or cancelled since the approval, and those added since."""
+    for what, body in later:
+        if what == "add":
+            await milestone_service.create_milestone(
+                session, actor, MilestoneCreate.model_validate(body)
+            )
+            result.count("milestones")
+            continue
+        ident = body.pop("id")
+        changes = {k: body[k] for k in ("due_on", "state", "completed_on") if k in body}
+        await milestone_service.update_milestone(
+            session, actor, ident, MilestonePatch.model_validate(changes), if_match=None
+        )
+
+
+async def _backdate_approval_baseline(
+    session: AsyncSession, actor: Actor, programme_id: int, approved_on: date
+) -> None:
+    """The approval baseline was taken on the (illustrative) day of approval, like
+    ``approved_on`` (audited the same way)."""
+    baseline = await session.scalar(
+        select(Baseline).where(
+            Baseline.programme_id == programme_id, Baseline.kind == BaselineKind.approval
+        )
+    )
+    if baseline is None:
+        return
+    before = audit.snapshot(baseline)
+    baseline.taken_at = datetime.combine(approved_on, time(), UTC)
+    await session.flush()
+    audit.updated(session, actor, baseline, before)
 
 
 async def seed_demo(settings: Settings) -> Result:

@@ -2,6 +2,7 @@
 
 from ipcp_api.db.base import Base
 from ipcp_api.models.audit_event import AuditEvent
+from ipcp_api.models.baseline import Baseline, BaselineMilestone, BaselineProject
 from ipcp_api.models.data_import import DataImport
 from ipcp_api.models.framework import Framework
 from ipcp_api.models.framework_membership import FrameworkMembership
@@ -17,6 +18,9 @@ from ipcp_api.models.user import User
 __all__ = [
     "AuditEvent",
     "Base",
+    "Baseline",
+    "BaselineMilestone",
+    "BaselineProject",
     "DataImport",
     "Framework",
     "FrameworkMembership",

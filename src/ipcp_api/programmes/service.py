@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ipcp_api.audit import service as audit
 from ipcp_api.auth import scope
 from ipcp_api.auth.actor import Actor
+from ipcp_api.baselines import service as baselines
 from ipcp_api.common import i18n, listing
 from ipcp_api.common.crud import check_exists, delete_row, one_or_404, patch_values
 from ipcp_api.common.http import check_if_match
@@ -169,10 +170,14 @@ async def update_programme(
     before = audit.snapshot(programme)
     for name, value in changes.items():
         setattr(programme, name, value)
-    if new_status is not old_status and new_status is ProgrammeStatus.approved:
+    approving = new_status is not old_status and new_status is ProgrammeStatus.approved
+    if approving:
         programme.approved_on = today()
     await session.flush()
     audit.updated(session, actor, programme, before)
+    if approving:
+        # the plan as approved, copied in this transaction (issue 17)
+        await baselines.take_approval(session, actor, programme)
     return programme
 
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
+from ipcp_api.reports.baseline import FIGURES as BASELINE_FIGURES
 from ipcp_api.reports.service import FIGURES, SUMMARY_FIELDS, Report
 
 PROGRAMME_COLUMNS = (
@@ -61,8 +62,10 @@ def _write(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
 
 def programme_csv(report: Report) -> str:
     pillar_codes = {row["pillar"]["id"]: row["pillar"]["code"] for row in report["pillars"]}
+    # against a baseline (issue 17): its figures after the others, only when asked for
+    extra = BASELINE_FIGURES if "baseline" in report else ()
     return _write(
-        PROGRAMME_COLUMNS,
+        (*PROGRAMME_COLUMNS, *extra),
         (
             [
                 p["id"],
@@ -72,6 +75,7 @@ def programme_csv(report: Report) -> str:
                 p["status"],
                 *(p[name] for name in FIGURES),
                 p["next_due_on"],
+                *(p[name] for name in extra),
             ]
             for p in report["projects"]
         ),

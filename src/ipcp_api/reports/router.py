@@ -50,6 +50,20 @@ AsOf = Annotated[
     ),
 ]
 
+BaselineParam = Annotated[
+    str | None,
+    Query(
+        max_length=32,
+        description=(
+            "`approval` (the plan as approved) or the id of one of this programme's baselines:"
+            " adds the `baseline` block, and to the summary, every pillar and every project"
+            " `baseline_expected_progress`, `variance_vs_baseline`, `milestones_slipped`,"
+            " `max_slip_days`, `milestones_added`, `milestones_removed`; and `baseline_due_on`"
+            " and `slip_days` to every overdue and upcoming milestone (CSV: extra columns)."
+        ),
+    ),
+]
+
 _DEFINITIONS = """\
 **How to read the figures** (all as of `as_of`; leave it empty for today):
 
@@ -162,6 +176,7 @@ async def programme_report(
     as_of: AsOf = None,
     fmt: FormatParam = None,
     lang: ReportLang = None,
+    baseline: BaselineParam = None,
 ) -> Response:
     language = _language(request, lang)
     chosen = negotiate(fmt, request.headers.get("accept"), OFFERS)
@@ -173,6 +188,7 @@ async def programme_report(
             programme_id,
             as_of=_as_of(as_of),
             lang=language,
+            baseline=baseline,
         )
         if chosen == "csv":
             return _served(

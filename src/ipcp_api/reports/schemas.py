@@ -7,7 +7,7 @@ ReDoc shows as the sample answer.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 
 from pydantic import BaseModel, Field
@@ -214,3 +214,63 @@ class PortfolioReport(BaseModel):
     partners: list[PartnerRow] = Field(
         description="Partners with at least one matching programme, by partner code."
     )
+
+
+# --- against a baseline (issue 17): what ``baseline=`` adds to the programme report ----------
+
+
+class BaselineFigures(BaseModel):
+    baseline_expected_progress: float | None = Field(
+        description="Weight of the baseline's counted milestones due by `as_of` (their"
+        " baseline due date) / their total weight; null when that is 0."
+    )
+    variance_vs_baseline: float | None = Field(
+        description="progress − baseline_expected_progress (null when either is)."
+    )
+    milestones_slipped: int = Field(description="Counted now and then, due later than then.")
+    max_slip_days: int = Field(description="The largest slip in days (0: none slipped).")
+    milestones_added: int = Field(description="Counted now, not counted in the baseline.")
+    milestones_removed: int = Field(description="Counted in the baseline, deleted or not now.")
+
+
+class BaselineRef(BaseModel):
+    id: int
+    kind: str
+    name: str
+    taken_at: datetime
+
+
+class SummaryVsBaseline(Summary, BaselineFigures):
+    pass
+
+
+class PillarRowVsBaseline(PillarRow, BaselineFigures):
+    pass
+
+
+class ProjectRowVsBaseline(ProjectRow, BaselineFigures):
+    pass
+
+
+class BaselineDates(BaseModel):
+    baseline_due_on: date | None = Field(description="Its due date in the baseline, or null.")
+    slip_days: int | None = Field(description="due_on − baseline_due_on, or null.")
+
+
+class OverdueVsBaseline(OverdueMilestone, BaselineDates):
+    pass
+
+
+class UpcomingVsBaseline(UpcomingMilestone, BaselineDates):
+    pass
+
+
+class ProgrammeReportVsBaseline(ProgrammeReport):
+    """The programme report with ``baseline=approval`` or ``baseline=<id>``."""
+
+    baseline: BaselineRef
+    summary: SummaryVsBaseline
+    pillars: list[PillarRowVsBaseline]  # type: ignore[assignment]
+    projects: list[ProjectRowVsBaseline]  # type: ignore[assignment]
+    overdue: list[OverdueVsBaseline]  # type: ignore[assignment]
+    upcoming: list[UpcomingVsBaseline]  # type: ignore[assignment]

@@ -69,6 +69,7 @@ from ipcp_api.errors import NotFound
 from ipcp_api.models import FrameworkMembership, Milestone, Partner, Pillar, Programme, Project
 from ipcp_api.partners import service as partners
 from ipcp_api.programmes import service as programmes
+from ipcp_api.reports import baseline as against
 
 UPCOMING_DAYS = 30
 Report = dict[str, Any]
@@ -399,18 +400,59 @@ def shape_programme_report(
 
 
 async def programme_report(
-    session: AsyncSession, actor: Actor, programme_id: int, *, as_of: date, lang: str | None = None
+    session: AsyncSession,
+    actor: Actor,
+    programme_id: int,
+    *,
+    as_of: date,
+    lang: str | None = None,
+    baseline: str | None = None,
 ) -> Report:
     if not in_id_range(programme_id):
         raise NotFound(f"programme {programme_id} does not exist")
     header, figures, lists = programme_statements(scope.is_scoped(actor))
     values = report_values(actor, as_of, lang, programme_id=programme_id)
+    against_rows: list[dict[str, Any]] | None = None
+    if baseline is not None:
+        values["baseline_id"] = against.parse(baseline)
     headers = await rows_as_dicts(session, header, values)
     if not headers:
         raise NotFound(f"programme {programme_id} does not exist")
+    if baseline is not None:
+        against_rows = await _against_baseline(session, values)
+        lists = baseline_statements()[1]
     rows = await rows_as_dicts(session, figures, values)
     listed = await rows_as_dicts(session, lists, values)
-    return shape_programme_report(as_of, headers[0], rows, listed)
+    report = shape_programme_report(as_of, headers[0], rows, listed)
+    if against_rows is not None:
+        _add_baseline(report, against_rows)
+    return report
+
+
+# --- against a baseline (issue 17; the SQL is in ``reports/baseline.py``) ---------------------
+
+
+@functools.cache
+def baseline_statements() -> tuple[Executable, Executable]:
+    """The baseline's figures, and the milestone lists with each item's baseline due date.
+    Values: those of the programme report, plus ``baseline_id`` (null: the approval one)."""
+    return (
+        against.figures_statement(_as_of()),
+        against.lists_statement(_programme_lists_statement()),
+    )
+
+
+async def _against_baseline(session: AsyncSession, values: dict[str, Any]) -> list[dict[str, Any]]:
+    """The baseline's figures (422 when the programme has no such baseline); ``values`` then
+    names the chosen baseline by id, for the lists."""
+    rows = await rows_as_dicts(session, baseline_statements()[0], values)
+    values["baseline_id"] = against.chosen_baseline(rows)["id"]
+    return rows
+
+
+def _add_baseline(report: Report, rows: list[dict[str, Any]]) -> None:
+    report["baseline"] = against.chosen_baseline(rows)
+    against.add_figures(report, rows)
 
 
 # --- partner report ----------------------------------------------------------------------------
