@@ -11,13 +11,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ipcp_api.auth.security import hash_password
 from ipcp_api.models import (
+    ActionItem,
     Baseline,
+    Committee,
+    Decision,
     Framework,
     Milestone,
     Partner,
     Pillar,
     Programme,
     Project,
+    Review,
     User,
 )
 
@@ -112,3 +116,36 @@ class Factory:
         kw.setdefault("kind", "named")
         kw.setdefault("name", f"Baseline {n}")
         return await self._add(Baseline(programme_id=programme_id, **kw))
+
+    async def committee(self, code: str = "PCSC") -> Committee:
+        committee = await self.session.scalar(select(Committee).where(Committee.code == code))
+        assert committee is not None
+        return committee
+
+    async def review(self, **kw: Any) -> Review:
+        if "programme_id" not in kw:
+            kw["programme_id"] = (await self.programme()).id
+        if "committee_id" not in kw:
+            kw["committee_id"] = (await self.committee()).id
+        kw.setdefault("format", "allies_plus_partner")
+        kw.setdefault("allies_count", 28)
+        kw.setdefault("held_on", date(2016, 6, 1))
+        kw.setdefault("status", "planned")
+        return await self._add(Review(**kw))
+
+    async def decision(self, **kw: Any) -> Decision:
+        if "review_id" not in kw:
+            kw["review_id"] = (await self.review(status="held")).id
+        kw.setdefault("kind", "noted")
+        kw.setdefault("text", f"Decision {next(_seq)}")
+        return await self._add(Decision(**kw))
+
+    async def action_item(self, **kw: Any) -> ActionItem:
+        if "review_id" not in kw:
+            kw["review_id"] = (await self.review(status="held")).id
+        kw.setdefault("title", f"Action {next(_seq)}")
+        kw.setdefault("owner", "Ministry of Foreign Affairs")
+        kw.setdefault("owner_side", "alliance")
+        kw.setdefault("due_on", date(2016, 9, 30))
+        kw.setdefault("status", "open")
+        return await self._add(ActionItem(**kw))

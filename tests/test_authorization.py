@@ -25,8 +25,18 @@ from ipcp_api.config import load_settings
 from ipcp_api.models import DataImport
 
 PUBLIC = {"/api/v1/auth/token"}
-SCOPED = ("partner_id", "programme_id", "project_id", "milestone_id", "import_id", "baseline_id")
-REFERENCE = ("frameworks", "pillars")
+SCOPED = (
+    "partner_id",
+    "programme_id",
+    "project_id",
+    "milestone_id",
+    "import_id",
+    "review_id",
+    "decision_id",
+    "action_item_id",
+    "baseline_id",
+)
+REFERENCE = ("frameworks", "pillars", "committees")
 
 
 def _routes() -> list[tuple[str, str]]:
@@ -67,6 +77,9 @@ async def world(factory) -> World:
         programme = await factory.programme(partner_id=partner.id)
         project = await factory.project(programme_id=programme.id)
         milestone = await factory.milestone(project_id=project.id)
+        review = await factory.review(programme_id=programme.id, status="held")
+        decision = await factory.decision(review_id=review.id)
+        item = await factory.action_item(review_id=review.id, owner_side="partner")
         user = await factory.user(role="liaison", partner_id=partner.id)
         stored = await factory._add(
             DataImport(
@@ -91,6 +104,10 @@ async def world(factory) -> World:
             "framework_id": framework.id,
             "pillar_id": pillar.id,
             "baseline_id": baseline.id,
+            "committee_id": review.committee_id,
+            "review_id": review.id,
+            "decision_id": decision.id,
+            "action_item_id": item.id,
         }
     return World(a=ids["a"], b=ids["b"])
 
@@ -126,6 +143,20 @@ def _create_body(collection: str, target: dict[str, int]) -> dict[str, Any]:
             "ends_on": "2016-12-31",
         },
         "milestones": {"project_id": target["project_id"], "title": "x", "due_on": "2016-07-01"},
+        "reviews": {
+            "programme_id": target["programme_id"],
+            "committee_id": target["committee_id"],
+            "format": "allies_plus_partner",
+            "held_on": "2016-06-01",
+        },
+        "decisions": {"review_id": target["review_id"], "kind": "noted", "text": "x"},
+        "action-items": {
+            "review_id": target["review_id"],
+            "title": "x",
+            "owner": "x",
+            "owner_side": "partner",
+            "due_on": "2016-07-01",
+        },
     }.get(collection, {})
 
 
@@ -145,7 +176,16 @@ async def test_no_token_no_answer(anon: httpx.AsyncClient, method: str, path: st
     assert response.headers["www-authenticate"] == "Bearer"
 
 
-STAFF_ONLY_WRITES = {"frameworks", "pillars", "partners", "users", "audit"}
+STAFF_ONLY_WRITES = {
+    "frameworks",
+    "pillars",
+    "partners",
+    "users",
+    "audit",
+    "committees",
+    "reviews",
+    "decisions",
+}
 MISSING = 10**12  # an id that exists nowhere
 
 
@@ -163,9 +203,21 @@ def _expected_for_b(role: str, method: str, path: str) -> set[int]:
     if write and path.endswith(("/baselines", "/baselines/{baseline_id}")):
         return {403}  # baselines: admin and staff write, liaison and viewer read
 
+    if collection == "action-items" and method in {"POST", "DELETE"}:
+        return {403}  # a liaison only changes status and completed_on of its partner's items
     if any(p in SCOPED for p in params):
         return {404}
-    if collection in {*REFERENCE, "partners", "reports", "programmes", "projects", "milestones"}:
+    if collection in {
+        *REFERENCE,
+        "partners",
+        "reports",
+        "programmes",
+        "projects",
+        "milestones",
+        "reviews",
+        "decisions",
+        "action-items",
+    }:
         if not write:
             return {200}
         if not params and method == "POST":
@@ -186,7 +238,7 @@ async def test_partner_a_cannot_reach_partner_b(
     assert response.status_code in expected, (method, url, response.status_code, response.text)
     if response.status_code == 422 and method == "POST":
         locs = [e["loc"][-1] for e in response.json()["errors"]]
-        assert set(locs) & {"partner_id", "programme_id", "project_id"}, response.text
+        assert set(locs) & {"partner_id", "programme_id", "project_id", "review_id"}, response.text
     if method == "GET" and response.status_code == 200:
         text = response.text
         for key in ("partner_id", "programme_id", "project_id"):
@@ -208,6 +260,9 @@ async def test_lists_and_totals_hide_partner_b(client_for, world: World) -> None
         ("programmes", "partner_id"),
         ("projects", "programme_id"),
         ("milestones", "project_id"),
+        ("reviews", "programme_id"),
+        ("decisions", "review_id"),
+        ("action-items", "review_id"),
     ):
         body = (await liaison.get(f"/api/v1/{collection}")).json()
         own = world.a["partner_id" if collection == "partners" else key]

@@ -182,6 +182,9 @@ async def test_every_read_is_one_statement_with_the_callers_user(
         project = await factory.project(programme_id=programme.id)
         await factory.milestone(project_id=project.id)
         await factory.user(role="viewer", partner_id=partner.id)
+        review = await factory.review(programme_id=programme.id, status="held")
+        decision = await factory.decision(review_id=review.id, project_id=project.id)
+        item = await factory.action_item(review_id=review.id, decision_id=decision.id)
         factory.session.add(AuditEvent(action="create", entity="projects", entity_id=1, changes={}))
     await factory.session.flush()
     caller = await client_for("liaison", partner_id=partner.id) if scoped else client
@@ -192,6 +195,10 @@ async def test_every_read_is_one_statement_with_the_callers_user(
         "programmes": programme.id,
         "projects": project.id,
         "milestones": (await factory.milestone(project_id=project.id)).id,
+        "committees": review.committee_id,
+        "reviews": review.id,
+        "decisions": decision.id,
+        "action-items": item.id,
     }
     if not scoped:
         reads |= {"users": caller.user.id, "audit": None}  # type: ignore[attr-defined]
@@ -205,7 +212,7 @@ async def test_every_read_is_one_statement_with_the_callers_user(
         statements.reset()
         listed = await caller.get(f"/api/v1/{collection}", params={"limit": 200})
         assert listed.status_code == 200, listed.text
-        many = collection not in ("partners", "pillars", "programmes")
+        many = collection not in ("partners", "pillars", "programmes", "committees")
         assert listed.json()["total"] >= (n if many else 1)
         assert statements.count == budget, (collection, statements.statements)
         if ident is not None:

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from ipcp_api.models import AuditEvent, Pillar
+from ipcp_api.models import AuditEvent, Committee, Pillar
 from tests.factories import Factory
 
 
@@ -24,6 +24,10 @@ async def _pillar(factory: Factory) -> Any:
 
 async def _baseline(factory: Factory) -> Any:
     return await factory.baseline(programme_id=(await factory.programme()).id)
+
+
+async def _committee(factory: Factory) -> Any:
+    return await factory._add(Committee(code="SHX", name="Shared extra"))
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,10 @@ RESOURCES = [
     Resource("milestones", lambda f: f.milestone(), {"title": "Changed"}),
     Resource("users", lambda f: f.user(role="staff"), {"role": "viewer"}),
     Resource("baselines", _baseline, {"name": "Changed"}),
+    Resource("committees", _committee, {"name": "Changed"}),
+    Resource("reviews", lambda f: f.review(), {"place": "Changed"}),
+    Resource("decisions", lambda f: f.decision(), {"text": "Changed"}),
+    Resource("action-items", lambda f: f.action_item(), {"title": "Changed"}),
 ]
 IDS = [resource.collection for resource in RESOURCES]
 

@@ -1,7 +1,7 @@
 """Baselines: frozen copies of a programme's plan (issue 17)
 
 Revision ID: i17_baselines
-Revises: i15_languages_search
+Revises: i20_imports_ref
 Create Date: 2026-11-30 10:23:39.764120
 """
 

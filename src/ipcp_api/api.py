@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from fastapi import Depends, FastAPI
 
+from ipcp_api.action_items.router import router as action_items_router
 from ipcp_api.audit.router import router as audit_router
 from ipcp_api.auth.dependencies import token_caller
 from ipcp_api.auth.router import router as auth_router
 from ipcp_api.baselines.router import router as baselines_router
+from ipcp_api.committees.router import router as committees_router
 from ipcp_api.common.http import forbid_unknown_query
 from ipcp_api.common.responses import errors
+from ipcp_api.decisions.router import router as decisions_router
 from ipcp_api.frameworks.router import router as frameworks_router
 from ipcp_api.imports.router import router as imports_router
 from ipcp_api.milestones.router import router as milestones_router
@@ -18,6 +21,7 @@ from ipcp_api.pillars.router import router as pillars_router
 from ipcp_api.programmes.router import router as programmes_router
 from ipcp_api.projects.router import router as projects_router
 from ipcp_api.reports.router import router as reports_router
+from ipcp_api.reviews.router import router as reviews_router
 from ipcp_api.users.router import router as users_router
 
 PREFIX = "/api/v1"
@@ -30,6 +34,10 @@ PROTECTED_ROUTERS = (
     programmes_router,
     projects_router,
     milestones_router,
+    committees_router,
+    reviews_router,
+    decisions_router,
+    action_items_router,
     imports_router,
     reports_router,
     baselines_router,

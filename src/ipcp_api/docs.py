@@ -55,6 +55,13 @@ TAGS = [
     {"name": "projects", "description": "Projects under a programme, one pillar each."},
     {"name": "milestones", "description": "Dated, weighted milestones of a project."},
     {
+        "name": "reviews",
+        "description": "Committee reviews of a programme with the partner (the 28+1 meetings).",
+    },
+    {"name": "decisions", "description": "What a review decided."},
+    {"name": "action items", "description": "Follow-up agreed at a review, and who owns it."},
+    {"name": "committees", "description": "The committees that review programmes (PCSC, NAC)."},
+    {
         "name": "imports",
         "description": "A programme's projects and milestones from a spreadsheet, checked first.",
     },

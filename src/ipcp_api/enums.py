@@ -67,6 +67,44 @@ class Schedule(StrEnum):
     not_planned = "not_planned"
 
 
+class ReviewFormat(StrEnum):
+    allies_plus_partner = "allies_plus_partner"
+    allies_only = "allies_only"
+    staff_talks = "staff_talks"
+    other = "other"
+
+
+class ReviewStatus(StrEnum):
+    planned = "planned"
+    held = "held"
+    closed = "closed"
+    cancelled = "cancelled"
+
+
+class ChairSide(StrEnum):
+    alliance = "alliance"
+    partner = "partner"
+
+
+class DecisionKind(StrEnum):
+    approved = "approved"
+    noted = "noted"
+    deferred = "deferred"
+    rejected = "rejected"
+    changes_requested = "changes_requested"
+
+
+class OwnerSide(StrEnum):
+    alliance = "alliance"
+    partner = "partner"
+
+
+class ActionStatus(StrEnum):
+    open = "open"
+    done = "done"
+    dropped = "dropped"
+
+
 def sql_in(column: str, enum: type[StrEnum]) -> str:
     """A CHECK expression: ``column`` holds one of ``enum``'s values."""
     values = ", ".join(f"'{member.value}'" for member in enum)

@@ -519,6 +519,19 @@ _FIND_ID = {
         "baseline",
         "from its programme: `GET /api/v1/programmes/<the programme's id>/baselines`",
     ),
+    "committee_id": ("committee", "from its code: `GET /api/v1/committees?code=PCSC`"),
+    "review_id": (
+        "review",
+        "from its programme: `GET /api/v1/reviews?programme_id=<the programme's id>`",
+    ),
+    "decision_id": (
+        "decision",
+        "from its review: `GET /api/v1/decisions?review_id=<the review's id>`",
+    ),
+    "action_item_id": (
+        "follow-up action item",
+        "from its review: `GET /api/v1/action-items?review_id=<the review's id>`",
+    ),
 }
 
 _ENUMS = {

@@ -6,7 +6,17 @@ import httpx
 from sqlalchemy import func, select
 
 from ipcp_api.demo import loader
-from ipcp_api.models import AuditEvent, Milestone, Programme, Project
+from ipcp_api.models import (
+    ActionItem,
+    AuditEvent,
+    Decision,
+    Milestone,
+    Programme,
+    Project,
+    Review,
+)
+
+MODELS = (Programme, Project, Milestone, Review, Decision, ActionItem, AuditEvent)
 
 
 async def test_demo_loads_once_and_tells_the_story(session, client: httpx.AsyncClient) -> None:
@@ -14,17 +24,14 @@ async def test_demo_loads_once_and_tells_the_story(session, client: httpx.AsyncC
     assert first.created["programmes"] == 5
     assert first.created["projects"] >= 12
     assert first.created["users"] == 4
-    counts = [
-        await session.scalar(select(func.count()).select_from(m))
-        for m in (Programme, Project, Milestone, AuditEvent)
-    ]
+    assert first.created["reviews"] == 3
+    assert first.created["decisions"] >= 3
+    assert first.created["action items"] >= 5
+    counts = [await session.scalar(select(func.count()).select_from(m)) for m in MODELS]
 
     second = await loader.load(session)
     assert second.created == {}
-    again = [
-        await session.scalar(select(func.count()).select_from(m))
-        for m in (Programme, Project, Milestone, AuditEvent)
-    ]
+    again = [await session.scalar(select(func.count()).select_from(m)) for m in MODELS]
     assert again == counts, "a second run changes nothing"
 
     bahrain = (await client.get("/api/v1/partners", params={"q": "البحرين"})).json()
@@ -56,6 +63,34 @@ async def test_demo_loads_once_and_tells_the_story(session, client: httpx.AsyncC
         "defence-security-expertise",
         "emerging-challenges",
     ]
+    # the 1 June 2016 PCSC 28+1 review in Brussels (real), and what followed (illustrative)
+    reviews = body["reviews"]
+    assert reviews["last"]["held_on"] == "2016-06-01"
+    assert reviews["last"]["format_label"] == "28+1"
+    assert reviews["last"]["status"] == "closed"
+    assert reviews["last"]["committee"]["code"] == "PCSC"
+    assert reviews["next"]["held_on"].startswith("2017-")
+    assert reviews["milestones_done_since_last"] > 0
+    actions = body["actions"]
+    assert actions["open"] >= 2
+    assert actions["overdue"] >= 1
+    assert actions["items"][0]["days_overdue"] > 0
+    assert {item["owner_side"] for item in actions["items"]} == {"alliance", "partner"}
+    review = (await client.get(f"/api/v1/reviews/{reviews['last']['id']}")).json()
+    assert review["place"] == "Brussels"
+    assert review["allies_count"] == 28
+    decisions = (await client.get("/api/v1/decisions", params={"review_id": review["id"]})).json()
+    pillars_decided = set()
+    for decision in decisions["items"]:
+        if decision["project_id"] is not None:
+            project = (await client.get(f"/api/v1/projects/{decision['project_id']}")).json()
+            pillars_decided.add(project["pillar_id"])
+    assert len(pillars_decided) == 3
+    items = (await client.get("/api/v1/action-items", params={"review_id": review["id"]})).json()
+    done = [i for i in items["items"] if i["status"] == "done"]
+    assert any(i["completed_on"] <= i["due_on"] for i in done)
+    assert any(i["completed_on"] > i["due_on"] for i in done)
+    assert [i["status"] for i in items["items"]].count("open") == 1
 
 
 async def test_demo_accounts_can_sign_in(session, anon: httpx.AsyncClient) -> None:
@@ -84,6 +119,10 @@ def test_every_demo_text_is_in_english_french_and_arabic() -> None:
         for project in programme["projects"]:
             items.append((project, ("title", "description")))
             items += [(m, ("title",)) for m in project["milestones"]]
+        for review in programme.get("reviews", []):
+            items.append((review, ("summary",)))
+            items += [({**d, "lang": "en"}, ("text",)) for d in review["decisions"]]
+            items += [({**a, "lang": "en"}, ("title",)) for a in review["action_items"]]
     for item, fields in items:
         assert item["lang"] == "en"
         for field in fields:

@@ -43,6 +43,16 @@ async def programme_of(factory: Any, session: Any, n_projects: int) -> Any:
         for k in range(4)
     )
     await session.flush()
+    # reviews and action items grow with the programme too (the follow-up statement)
+    for r in range(max(1, n_projects // 10)):
+        review = await factory.review(
+            programme_id=programme.id, held_on=date(2016, 9, 1) + timedelta(days=r), status="held"
+        )
+        for k in range(3):
+            await factory.action_item(
+                review_id=review.id, due_on=date(2017, 1, 1) + timedelta(days=k * 90)
+            )
+    await factory.review(programme_id=programme.id, held_on=date(2017, 6, 1))
     return programme
 
 
@@ -71,8 +81,9 @@ async def test_statement_budget_at_1_and_100_projects(
         body = (await client.get(f"/api/v1/programmes/{programme.id}/report")).json()
         assert len(body["projects"]) == size
         assert sum(p["projects"] for p in body["pillars"]) == size
+        assert body["actions"]["open"] == 3 * max(1, size // 10)
     assert counts[1] == counts[100], counts
-    # programme: token, header, figures, milestone lists; partner: token, header, figures;
-    # portfolio: token, figures
-    assert counts[1] == [4, 4, 3, 3, 2, 2]
+    # programme: token, header, figures, milestone lists, reviews and action items;
+    # partner: token, header, figures; portfolio: token, figures
+    assert counts[1] == [5, 5, 3, 3, 2, 2]
     assert max(counts[100]) <= BUDGET

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from ipcp_api.models import Pillar, Programme, Project
+from ipcp_api.models import ActionItem, Committee, Pillar, Programme, Project, Review
 
 PLACES = Fraction(1, 10_000)
 
@@ -118,6 +118,131 @@ async def build(factory: Any, session: Any, rng: random.Random) -> tuple[list[An
     return partners, ms
 
 
+REVIEW_DATES = [date(2016, 6, 1) + timedelta(days=90 * k) for k in range(10)]
+
+
+async def build_reviews(
+    factory: Any, session: Any, rng: random.Random, programmes: list[Programme]
+) -> tuple[list[Review], list[ActionItem]]:
+    """Random reviews (ties on ``held_on`` included) and action items for each programme."""
+    committees = list((await session.scalars(select(Committee))).all())
+    reviews: list[Review] = []
+    items: list[ActionItem] = []
+    for programme in programmes:
+        for _ in range(rng.choice([0, 1, 3, 5])):
+            status = rng.choice(["planned", "held", "closed", "cancelled"])
+            review = await factory.review(
+                programme_id=programme.id,
+                committee_id=rng.choice(committees).id,
+                format=rng.choice(["allies_plus_partner", "allies_only", "staff_talks", "other"]),
+                allies_count=rng.choice([None, 28, 29]),
+                held_on=rng.choice(REVIEW_DATES),
+                status=status,
+            )
+            reviews.append(review)
+            if status in ("planned",):
+                continue
+            for _ in range(rng.choice([0, 1, 2, 4])):
+                due = review.held_on + timedelta(days=rng.randrange(1, 400))
+                state = rng.choice(["open", "done", "done", "dropped"])
+                completed = (
+                    due + timedelta(days=rng.randrange(-60, 90)) if state == "done" else None
+                )
+                items.append(
+                    await factory.action_item(
+                        review_id=review.id,
+                        owner_side=rng.choice(["alliance", "partner"]),
+                        due_on=due,
+                        status=state,
+                        completed_on=completed,
+                    )
+                )
+    return reviews, items
+
+
+def follow_up(
+    programme: Programme,
+    reviews: list[Review],
+    items: list[ActionItem],
+    ms: list[M],
+    committees: dict[int, Committee],
+    as_of: date,
+) -> dict[str, Any]:
+    """The ``reviews`` and ``actions`` blocks by API.md's definitions."""
+    mine = [r for r in reviews if r.programme_id == programme.id]
+    met = [r for r in mine if r.status in ("held", "closed") and r.held_on <= as_of]
+    ahead = [r for r in mine if r.status != "cancelled" and r.held_on > as_of]
+    last = max(met, key=lambda r: (r.held_on, r.id), default=None)
+    upcoming = min(ahead, key=lambda r: (r.held_on, r.id), default=None)
+
+    def ref(r: Review | None) -> dict[str, Any] | None:
+        if r is None:
+            return None
+        label = None
+        if r.allies_count is not None and r.format == "allies_plus_partner":
+            label = f"{r.allies_count}+1"
+        elif r.allies_count is not None and r.format == "allies_only":
+            label = str(r.allies_count)
+        committee = committees[r.committee_id]
+        return {
+            "id": r.id,
+            "held_on": r.held_on.isoformat(),
+            "committee": {"id": committee.id, "code": committee.code, "name": committee.name},
+            "format": r.format,
+            "format_label": label,
+            "status": r.status,
+        }
+
+    since = None
+    if last is not None:
+        since = sum(
+            1
+            for m in ms
+            if m.counted
+            and m.done_by(as_of)
+            and m.completed_on is not None
+            and m.completed_on > last.held_on
+        )
+    held = {r.id: r for r in mine if r.held_on <= as_of}
+    still_open = sorted(
+        (
+            i
+            for i in items
+            if i.review_id in held
+            and i.status != "dropped"
+            and (
+                i.status == "open"
+                or (i.status == "done" and i.completed_on is not None and i.completed_on > as_of)
+            )
+        ),
+        key=lambda i: (i.due_on, i.id),
+    )
+    rows = [
+        {
+            "id": i.id,
+            "review_id": i.review_id,
+            "title": i.title,
+            "owner": i.owner,
+            "owner_side": i.owner_side,
+            "due_on": i.due_on.isoformat(),
+            "days_overdue": (as_of - i.due_on).days if i.due_on < as_of else None,
+        }
+        for i in still_open
+    ]
+    return {
+        "reviews": {
+            "last": ref(last),
+            "next": ref(upcoming),
+            "milestones_done_since_last": since,
+        },
+        "actions": {
+            "open": len(rows),
+            "overdue": sum(1 for row in rows if row["days_overdue"] is not None),
+            "items": rows,
+        },
+    }
+
+
 async def test_reports_agree_with_the_definitions(
     client: httpx.AsyncClient, factory: Any, session: Any
 ) -> None:
@@ -130,10 +255,17 @@ async def test_reports_agree_with_the_definitions(
     for m in ms:
         by_project[m.project.id].append(m)
     assert len(ms) > 50
+    reviews, items = await build_reviews(factory, session, random.Random(20160601), programmes)
+    committees = {c.id: c for c in (await session.scalars(select(Committee))).all()}
+    assert len(reviews) > 10
+    assert len(items) > 10
 
     dues = sorted({m.due_on for m in ms})
     dates = [date(2016, 12, 1), date(2017, 9, 30), date(2019, 1, 1), dues[len(dues) // 2]]
     dates += [dues[7] + timedelta(days=30), dues[7] + timedelta(days=31)]
+    # on a review date, the day before and the day after
+    dates += [REVIEW_DATES[3] - timedelta(days=1), REVIEW_DATES[3], REVIEW_DATES[3] + timedelta(1)]
+    blocks_seen: set[str] = set()
     seen: set[str] = set()
     for as_of in dates:
         params = {"as_of": as_of.isoformat()}
@@ -195,6 +327,21 @@ async def test_reports_agree_with_the_definitions(
                 key=lambda m: (m.due_on, m.id),
             )
             assert [u["milestone_id"] for u in body["upcoming"]] == [m.id for m in soon]
+            expected = follow_up(programme, reviews, items, mine_ms, committees, as_of)
+            assert {"reviews": body["reviews"], "actions": body["actions"]} == expected, (
+                as_of,
+                programme.id,
+            )
+            if expected["reviews"]["last"] is not None:
+                blocks_seen.add("last")
+            if expected["reviews"]["next"] is not None:
+                blocks_seen.add("next")
+            if expected["actions"]["overdue"]:
+                blocks_seen.add("overdue")
+            if expected["actions"]["open"] > expected["actions"]["overdue"]:
+                blocks_seen.add("open, not overdue")
+            if expected["reviews"]["milestones_done_since_last"]:
+                blocks_seen.add("done since last")
 
         for partner in partners:
             body = (await client.get(f"/api/v1/partners/{partner.id}/report", params=params)).json()
@@ -237,8 +384,9 @@ async def test_reports_agree_with_the_definitions(
             assert {k: v for k, v in row.items() if k not in ("partner", "programmes")} == summary(
                 sub, [m for p in sub for m in by_project[p.id]], as_of
             )
-    # the data exercised every schedule
+    # the data exercised every schedule, and every part of the follow-up blocks
     assert seen == {"complete", "late", "behind", "on_track", "not_planned"}
+    assert blocks_seen == {"last", "next", "overdue", "open, not overdue", "done since last"}
 
 
 # --- against a baseline (issue 17) ---------------------------------------------------------------

@@ -38,7 +38,9 @@ def snapshot(obj: Any, fields: tuple[str, ...] | None = None) -> dict[str, Any]:
 
 
 def _entity(obj: Any) -> str:
-    return str(obj.__tablename__)
+    """The collection name: the table's, with ``-`` for ``_`` (``action_items`` ->
+    ``action-items``, as in the URL)."""
+    return str(obj.__tablename__).replace("_", "-")
 
 
 def record(
@@ -146,4 +148,8 @@ ENTITIES = (
     "milestones",
     "users",
     "baselines",
+    "committees",
+    "reviews",
+    "decisions",
+    "action-items",
 )

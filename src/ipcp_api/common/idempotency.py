@@ -50,6 +50,10 @@ _CREATORS: dict[str, frozenset[Role]] = {
     "/frameworks": frozenset({Role.admin, Role.staff}),
     "/partners": frozenset({Role.admin, Role.staff}),
     "/pillars": frozenset({Role.admin, Role.staff}),
+    "/committees": frozenset({Role.admin, Role.staff}),
+    "/reviews": frozenset({Role.admin, Role.staff}),
+    "/decisions": frozenset({Role.admin, Role.staff}),
+    "/action-items": frozenset({Role.admin, Role.staff}),
 }
 _ANY_WRITER = frozenset({Role.admin, Role.staff, Role.liaison})
 

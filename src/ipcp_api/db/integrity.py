@@ -50,6 +50,9 @@ _CHILDREN = {
     "projects": "it still has projects",
     "milestones": "it still has milestones",
     "users": "users are still bound to it",
+    "reviews": "it still has reviews",
+    "decisions": "it still has decisions (or decisions refer to it)",
+    "action_items": "it still has action items (or action items refer to it)",
 }
 
 

@@ -1,7 +1,9 @@
 """Load the demo data set (``demo.json``) through the services, so every rule applies to it.
 
 Idempotent: each framework, partner, programme, project and user is looked up by its natural
-key (code, username) first and left alone when it exists, so a second run changes nothing.
+key (code, username) first and left alone when it exists, so a second run changes nothing; a
+review by its programme, committee and ``held_on`` (its decisions and action items come with
+it).
 A programme is created as a draft and walked through the workflow to its status; only its
 ``approved_on`` (which the server sets to the day of approval) is then set to the demo's
 illustrative date, with an audit row saying so.
@@ -18,22 +20,38 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ipcp_api.action_items import service as action_item_service
+from ipcp_api.action_items.schemas import ActionItemCreate
 from ipcp_api.audit import service as audit
 from ipcp_api.auth.actor import SYSTEM_USER_ID, Actor
 from ipcp_api.config import Settings
 from ipcp_api.db.session import make_engine, make_sessionmaker
-from ipcp_api.enums import BaselineKind, ProgrammeStatus, Role
+from ipcp_api.decisions import service as decision_service
+from ipcp_api.decisions.schemas import DecisionCreate
+from ipcp_api.enums import BaselineKind, ProgrammeStatus, ReviewStatus, Role
 from ipcp_api.frameworks import service as framework_service
 from ipcp_api.frameworks.schemas import FrameworkCreate
 from ipcp_api.milestones import service as milestone_service
 from ipcp_api.milestones.schemas import MilestoneCreate, MilestonePatch
-from ipcp_api.models import Baseline, Framework, Partner, Pillar, Programme, User
+from ipcp_api.models import (
+    Baseline,
+    Committee,
+    Framework,
+    Partner,
+    Pillar,
+    Programme,
+    Project,
+    Review,
+    User,
+)
 from ipcp_api.partners import service as partner_service
 from ipcp_api.partners.schemas import PartnerCreate
 from ipcp_api.programmes import service as programme_service
 from ipcp_api.programmes.schemas import ProgrammeCreate, ProgrammePatch
 from ipcp_api.projects import service as project_service
 from ipcp_api.projects.schemas import ProjectCreate
+from ipcp_api.reviews import service as review_service
+from ipcp_api.reviews.schemas import ReviewCreate, ReviewPatch
 from ipcp_api.users import service as user_service
 from ipcp_api.users.schemas import UserCreate
 
@@ -110,6 +128,17 @@ async def load(session: AsyncSession, dataset: dict[str, Any] | None = None) -> 
         if await _by_code(session, Programme, item["code"]) is not None:
             continue
         await _programme(session, actor, item, partners[item["partner"]], pillars, result)
+
+    for item in dataset["programmes"]:
+        if item.get("reviews"):
+            programme = await session.scalar(
+                select(Programme).where(
+                    Programme.partner_id == partners[item["partner"]],
+                    Programme.code == item["code"],
+                )
+            )
+            assert programme is not None
+            await _reviews(session, actor, programme.id, item["reviews"], result)
 
     for item in dataset["users"]:
         if await session.scalar(select(User).where(User.username == item["username"])):
@@ -238,6 +267,99 @@ async def _backdate_approval_baseline(
     baseline.taken_at = datetime.combine(approved_on, time(), UTC)
     await session.flush()
     audit.updated(session, actor, baseline, before)
+
+
+async def _reviews(
+    session: AsyncSession,
+    actor: Actor,
+    programme_id: int,
+    items: list[dict[str, Any]],
+    result: Result,
+) -> None:
+    """The programme's reviews, each looked up by (programme, committee, ``held_on``) first.
+
+    A review that records a meeting is created ``held``, its decisions and action items added,
+    then moved to its status (``closed``), as a user of the API would."""
+    committees = {c.code: c.id for c in (await session.scalars(select(Committee))).all()}
+    projects = {
+        p.code: p.id
+        for p in (
+            await session.scalars(select(Project).where(Project.programme_id == programme_id))
+        ).all()
+    }
+    for item in items:
+        committee_id = committees[item["committee"]]
+        held_on = date.fromisoformat(item["held_on"])
+        existing = await session.scalar(
+            select(Review.id).where(
+                Review.programme_id == programme_id,
+                Review.committee_id == committee_id,
+                Review.held_on == held_on,
+            )
+        )
+        if existing is not None:
+            continue
+        met = item["status"] in (ReviewStatus.held.value, ReviewStatus.closed.value)
+        fields = ("format", "allies_count", "held_on", "place", "chairs", "summary", "lang")
+        body = {k: item[k] for k in fields}
+        body.update(
+            programme_id=programme_id,
+            committee_id=committee_id,
+            translations=item["translations"],
+            status=ReviewStatus.held.value if met else ReviewStatus.planned.value,
+        )
+        review = await review_service.create_review(
+            session, actor, ReviewCreate.model_validate(body)
+        )
+        result.count("reviews")
+        decisions: list[int] = []
+        for decision_item in item["decisions"]:
+            project = decision_item["project"]
+            decision = await decision_service.create_decision(
+                session,
+                actor,
+                DecisionCreate.model_validate(
+                    {
+                        "review_id": review.id,
+                        "kind": decision_item["kind"],
+                        "text": decision_item["text"],
+                        "position": decision_item["position"],
+                        "project_id": projects[project] if project else None,
+                        "lang": "en",
+                        "translations": decision_item["translations"],
+                    }
+                ),
+            )
+            decisions.append(decision.id)
+            result.count("decisions")
+        for action in item["action_items"]:
+            project = action["project"]
+            copied = ("title", "owner", "owner_side", "due_on", "status", "completed_on")
+            await action_item_service.create_action_item(
+                session,
+                actor,
+                ActionItemCreate.model_validate(
+                    {
+                        **{k: action[k] for k in copied},
+                        "review_id": review.id,
+                        "decision_id": decisions[action["decision"] - 1]
+                        if action["decision"]
+                        else None,
+                        "project_id": projects[project] if project else None,
+                        "lang": "en",
+                        "translations": action["translations"],
+                    }
+                ),
+            )
+            result.count("action items")
+        if item["status"] != body["status"]:
+            await review_service.update_review(
+                session,
+                actor,
+                review.id,
+                ReviewPatch.model_validate({"status": item["status"]}),
+                if_match=None,
+            )
 
 
 async def seed_demo(settings: Settings) -> Result:

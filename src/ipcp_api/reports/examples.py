@@ -83,6 +83,58 @@ PROGRAMME: dict[str, Any] = {
             "due_on": "2017-07-20",
         }
     ],
+    "reviews": {
+        "last": {
+            "id": 1,
+            "held_on": "2016-06-01",
+            "committee": {
+                "id": 1,
+                "code": "PCSC",
+                "name": "Partnerships and Cooperative Security Committee",
+            },
+            "format": "allies_plus_partner",
+            "format_label": "28+1",
+            "status": "closed",
+        },
+        "next": {
+            "id": 2,
+            "held_on": "2017-07-10",
+            "committee": {
+                "id": 1,
+                "code": "PCSC",
+                "name": "Partnerships and Cooperative Security Committee",
+            },
+            "format": "allies_plus_partner",
+            "format_label": "28+1",
+            "status": "planned",
+        },
+        "milestones_done_since_last": 11,
+    },
+    "actions": {
+        "open": 2,
+        "overdue": 1,
+        "items": [
+            {
+                "id": 4,
+                "review_id": 1,
+                "title": "Propose dates for the second round of staff talks (illustrative)",
+                "owner": "NATO International Military Staff",
+                "owner_side": "alliance",
+                "due_on": "2017-03-31",
+                "days_overdue": 91,
+            },
+            {
+                "id": 5,
+                "review_id": 1,
+                "title": "Confirm the participants in the Regional Centre's course series"
+                " (illustrative)",
+                "owner": "Ministry of Foreign Affairs",
+                "owner_side": "partner",
+                "due_on": "2017-09-30",
+                "days_overdue": None,
+            },
+        ],
+    },
 }
 
 PARTNER: dict[str, Any] = {

@@ -12,7 +12,14 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from ipcp_api.enums import ProgrammeStatus, ProjectStatus, Schedule
+from ipcp_api.enums import (
+    OwnerSide,
+    ProgrammeStatus,
+    ProjectStatus,
+    ReviewFormat,
+    ReviewStatus,
+    Schedule,
+)
 
 _FRACTION = "4 decimals; empty (null) when no milestone counts."
 
@@ -162,6 +169,57 @@ class UpcomingMilestone(BaseModel):
     due_on: date
 
 
+class CommitteeRef(BaseModel):
+    id: int
+    code: str
+    name: str
+
+
+class ReviewRef(BaseModel):
+    id: int
+    held_on: date
+    committee: CommitteeRef
+    format: ReviewFormat
+    format_label: str | None = Field(description='`"28+1"`: n allies plus the partner.')
+    status: ReviewStatus
+
+
+class Reviews(BaseModel):
+    last: ReviewRef | None = Field(
+        description="The latest review `held` or `closed` with `held_on` ≤ `as_of`."
+    )
+    next: ReviewRef | None = Field(
+        description="The earliest review not `cancelled` with `held_on` > `as_of`."
+    )
+    milestones_done_since_last: int | None = Field(
+        description=(
+            "Counted milestones done with `completed_on` in (`last.held_on`, `as_of`]; "
+            "null without `last`."
+        )
+    )
+
+
+class OpenActionItem(BaseModel):
+    id: int
+    review_id: int
+    title: str
+    owner: str
+    owner_side: OwnerSide
+    due_on: date
+    days_overdue: int | None
+
+
+class Actions(BaseModel):
+    open: int = Field(
+        description=(
+            "Action items of reviews held by `as_of`, not `dropped`, open as of `as_of` "
+            "(`open`, or `done` later than `as_of`)."
+        )
+    )
+    overdue: int = Field(description="Open ones due before `as_of`.")
+    items: list[OpenActionItem] = Field(description="The open ones, overdue first, by due date.")
+
+
 class ProgrammeReport(BaseModel):
     as_of: date
     programme: ProgrammeHeader
@@ -172,6 +230,8 @@ class ProgrammeReport(BaseModel):
     upcoming: list[UpcomingMilestone] = Field(
         description="Counted, not done by `as_of`, due in (as_of, as_of + 30 days]; soonest first."
     )
+    reviews: Reviews
+    actions: Actions
 
 
 class ProgrammeRow(BaseModel):

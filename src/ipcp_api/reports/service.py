@@ -29,7 +29,7 @@ SQL. Fractions arrive from PostgreSQL already rounded, as float8.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from typing import Any
 
@@ -44,10 +44,12 @@ from sqlalchemy import (
     String,
     and_,
     bindparam,
+    case,
     cast,
     exists,
     func,
     join,
+    literal,
     literal_column,
     not_,
     or_,
@@ -57,6 +59,7 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Executable
 
 from ipcp_api.auth import scope
@@ -64,12 +67,23 @@ from ipcp_api.auth.actor import Actor
 from ipcp_api.common import i18n, listing, metrics
 from ipcp_api.common.http import in_id_range
 from ipcp_api.common.pagination import rows_as_dicts
-from ipcp_api.enums import ProgrammeStatus
+from ipcp_api.enums import ActionStatus, ProgrammeStatus, ReviewStatus
 from ipcp_api.errors import NotFound
-from ipcp_api.models import FrameworkMembership, Milestone, Partner, Pillar, Programme, Project
+from ipcp_api.models import (
+    ActionItem,
+    Committee,
+    FrameworkMembership,
+    Milestone,
+    Partner,
+    Pillar,
+    Programme,
+    Project,
+    Review,
+)
 from ipcp_api.partners import service as partners
 from ipcp_api.programmes import service as programmes
 from ipcp_api.reports import baseline as against
+from ipcp_api.reviews.service import format_label as review_format_label
 
 UPCOMING_DAYS = 30
 Report = dict[str, Any]
@@ -363,10 +377,154 @@ def _programme_lists_statement() -> Executable:
     )
 
 
+@functools.cache
+def programme_follow_up_statement() -> Executable:
+    """The ``reviews`` and ``actions`` blocks, in one statement (values as the others).
+
+    A one-row base joined LATERALLY to the last review, the next review and every action item
+    open as of ``as_of``: one row per open item (at least one row); the review columns and the
+    count of milestones done since the last review repeat on each.
+    """
+    at = _as_of()
+    programme_id: Any = bindparam("programme_id")
+
+    def review(name: str, *conditions: Callable[[Any], Any], latest: bool) -> Any:
+        r = aliased(Review, name=f"{name}_review")
+        c = aliased(Committee, name=f"{name}_committee")
+        order = (r.held_on.desc(), r.id.desc()) if latest else (r.held_on, r.id)
+        return (
+            select(
+                r.id.label("id"),
+                r.held_on.label("held_on"),
+                c.id.label("committee_id"),
+                c.code.label("committee_code"),
+                _text(c, "name").label("committee_name"),
+                r.format.label("format"),
+                review_format_label(r).label("format_label"),
+                r.status.label("status"),
+            )
+            .join(c, c.id == r.committee_id)
+            .where(r.programme_id == programme_id, *(cond(r) for cond in conditions))
+            .order_by(*order)
+            .limit(1)
+            .lateral(name)
+        )
+
+    last = review(
+        "last",
+        lambda r: or_(r.status == ReviewStatus.held.value, r.status == ReviewStatus.closed.value),
+        lambda r: r.held_on <= at,
+        latest=True,
+    )
+    upcoming = review(
+        "next",
+        lambda r: r.status != ReviewStatus.cancelled.value,
+        lambda r: r.held_on > at,
+        latest=False,
+    )
+    c = metrics.from_models(Milestone, Project)
+    done_since = (
+        select(func.count())
+        .select_from(Milestone)
+        .join(Project, Project.id == Milestone.project_id)
+        .where(
+            Project.programme_id == programme_id,
+            metrics.counted(c),
+            metrics.done_by(c, at),
+            Milestone.completed_on > last.c.held_on,
+        )
+        .scalar_subquery()
+    )
+    item = ActionItem
+    open_as_of = or_(
+        item.status == ActionStatus.open.value,
+        and_(item.status == ActionStatus.done.value, item.completed_on > at),
+    )
+    items = (
+        select(
+            item.id.label("id"),
+            item.review_id.label("review_id"),
+            _text(item, "title").label("title"),
+            item.owner.label("owner"),
+            item.owner_side.label("owner_side"),
+            item.due_on.label("due_on"),
+            case((item.due_on < at, at - item.due_on), else_=None).label("days_overdue"),
+        )
+        .join(Review, Review.id == item.review_id)
+        .where(
+            Review.programme_id == programme_id,
+            Review.held_on <= at,
+            item.status != ActionStatus.dropped.value,
+            open_as_of,
+        )
+        .lateral("item")
+    )
+    one = select(literal(1).label("one")).subquery("one")
+    return (
+        select(
+            *(column.label(f"last_{column.key}") for column in last.c),
+            *(column.label(f"next_{column.key}") for column in upcoming.c),
+            case((last.c.id.is_(None), None), else_=done_since).label("done_since_last"),
+            *(column.label(f"item_{column.key}") for column in items.c),
+        )
+        .select_from(one)
+        .outerjoin(last, true())
+        .outerjoin(upcoming, true())
+        .outerjoin(items, true())
+        .order_by(items.c.due_on, items.c.id)
+    )
+
+
+def _review_ref(row: dict[str, Any], prefix: str) -> dict[str, Any] | None:
+    if row[f"{prefix}_id"] is None:
+        return None
+    return {
+        "id": row[f"{prefix}_id"],
+        "held_on": row[f"{prefix}_held_on"],
+        "committee": {
+            "id": row[f"{prefix}_committee_id"],
+            "code": row[f"{prefix}_committee_code"],
+            "name": row[f"{prefix}_committee_name"],
+        },
+        "format": row[f"{prefix}_format"],
+        "format_label": row[f"{prefix}_format_label"],
+        "status": row[f"{prefix}_status"],
+    }
+
+
+_ITEM_FIELDS = ("id", "review_id", "title", "owner", "owner_side", "due_on", "days_overdue")
+
+
+def shape_follow_up(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The ``reviews`` and ``actions`` blocks from ``programme_follow_up_statement``'s rows."""
+    first = rows[0] if rows else None
+    items = [
+        {name: row[f"item_{name}"] for name in _ITEM_FIELDS}
+        for row in rows
+        if row["item_id"] is not None
+    ]
+    return {
+        "reviews": {
+            "last": _review_ref(first, "last") if first else None,
+            "next": _review_ref(first, "next") if first else None,
+            "milestones_done_since_last": first["done_since_last"] if first else None,
+        },
+        "actions": {
+            "open": len(items),
+            "overdue": sum(1 for item in items if item["days_overdue"] is not None),
+            "items": items,
+        },
+    }
+
+
 def shape_programme_report(
-    as_of: date, header: dict[str, Any], rows: list[dict[str, Any]], listed: list[dict[str, Any]]
+    as_of: date,
+    header: dict[str, Any],
+    rows: list[dict[str, Any]],
+    listed: list[dict[str, Any]],
+    follow_up: list[dict[str, Any]] | None = None,
 ) -> Report:
-    """The report from the rows of the three statements above (the dicts are reused)."""
+    """The report from the rows of the four statements above (the dicts are reused)."""
     project_rows, pillar_rows, total = _split(rows, (0, 1, 3))
     for row in project_rows:
         for name in _NOT_IN_PROJECT_ROWS:
@@ -396,6 +554,7 @@ def shape_programme_report(
         "projects": project_rows,
         "overdue": overdue,
         "upcoming": upcoming,
+        **shape_follow_up(follow_up or []),
     }
 
 
@@ -423,7 +582,8 @@ async def programme_report(
         lists = baseline_statements()[1]
     rows = await rows_as_dicts(session, figures, values)
     listed = await rows_as_dicts(session, lists, values)
-    report = shape_programme_report(as_of, headers[0], rows, listed)
+    follow_up = await rows_as_dicts(session, programme_follow_up_statement(), values)
+    report = shape_programme_report(as_of, headers[0], rows, listed, follow_up)
     if against_rows is not None:
         _add_baseline(report, against_rows)
     return report
