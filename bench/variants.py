@@ -41,6 +41,7 @@ def create_app() -> FastAPI:
         bind_database(app.state, engine)
         if "transaction" in chosen:
             app.state.read_sessionmaker = app.state.sessionmaker
+            app.state.read_connect = None  # the list and detail reads use that maker too
     dropped = set()
     if "no-metrics" in chosen:
         dropped.add("MetricsMiddleware")
@@ -50,6 +51,8 @@ def create_app() -> FastAPI:
     if "no-access-log" in chosen:
         logging.getLogger("ipcp_api.access").disabled = True
     if "no-auth" in chosen:
+        # Routes that read the user on its own only: the list and detail reads check it in
+        # their own statement (common/listing.py), which no override reaches.
         from ipcp_api.auth.dependencies import current_actor
 
         app.dependency_overrides[current_actor] = _no_auth

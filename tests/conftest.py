@@ -155,6 +155,7 @@ def app(base_app: Any, engine: AsyncEngine, sessionmaker: async_sessionmaker[Asy
     # GETs too run in the test's transaction (bind_database gives the real app an
     # autocommit maker for them: tests/test_sessions.py checks that one on real commits).
     base_app.state.read_sessionmaker = sessionmaker
+    base_app.state.read_connect = None  # so the read path too uses that transaction
     base_app.state.shutting_down = False
     base_app.state.login_throttle = LoginThrottle.from_settings(base_app.state.settings)
     return base_app

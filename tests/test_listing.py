@@ -161,12 +161,12 @@ async def test_link_is_a_relative_reference_whatever_the_host(
     assert following.json()["items"] != response.json()["items"]
 
 
-# --- statement budgets: every list and every detail read is one statement after the caller's --
+# --- statement budgets: every list and every detail read is one statement, the user check in it --
 
 
 @pytest.mark.parametrize("n", [1, 30])
 @pytest.mark.parametrize("scoped", [False, True], ids=["admin", "liaison"])
-async def test_every_read_is_one_statement_after_the_callers_user(
+async def test_every_read_is_one_statement_with_the_callers_user(
     client: httpx.AsyncClient,
     client_for: Any,
     factory: Factory,
@@ -202,18 +202,26 @@ async def test_every_read_is_one_statement_after_the_callers_user(
     }
     if not scoped:
         reads |= {"users": caller.user.id, "audit": None}  # type: ignore[attr-defined]
+    statements.reset()
+    assert (await caller.get("/api/v1/pillars")).status_code == 200
+    assert statements.count == 2  # the token's first read here also reads its user on its own
     for collection, ident in reads.items():
+        # the user check rides in the read's statement; users and audit (admins only) check
+        # the role first, in a statement of its own
+        # committees, reviews, decisions, action items (issue 16) still read the user first
+        two = ("users", "audit", "committees", "reviews", "decisions", "action-items")
+        budget = 2 if collection in two else 1
         statements.reset()
         listed = await caller.get(f"/api/v1/{collection}", params={"limit": 200})
         assert listed.status_code == 200, listed.text
         many = collection not in ("partners", "pillars", "programmes", "committees")
         assert listed.json()["total"] >= (n if many else 1)
-        assert statements.count == 2, (collection, statements.statements)
+        assert statements.count == budget, (collection, statements.statements)
         if ident is not None:
             statements.reset()
             one = await caller.get(f"/api/v1/{collection}/{ident}")
             assert one.status_code == 200, one.text
-            assert statements.count == 2, (collection, statements.statements)
+            assert statements.count == budget, (collection, statements.statements)
 
 
 async def test_enum_columns_load_as_enums(factory: Factory) -> None:

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from ipcp_api import __version__
 from ipcp_api.api import include_api
+from ipcp_api.auth.dependencies import KnownActors
 from ipcp_api.auth.security import PasswordChecker, TokenVerifier, resolve_secret_keys
 from ipcp_api.auth.throttle import LoginThrottle
 from ipcp_api.common import i18n
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     keys = resolve_secret_keys(settings)  # newest first: sign with the first, accept any
     app.state.secret_key = keys[0]
     app.state.tokens = TokenVerifier(keys)
+    app.state.known_actors = KnownActors()
     app.state.cursor_key = cursor_key(keys[0])
     app.state.old_cursor_keys = tuple(cursor_key(key) for key in keys[1:])
     app.state.login_throttle = LoginThrottle.from_settings(settings)

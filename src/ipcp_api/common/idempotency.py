@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -129,7 +129,19 @@ async def purge_now_and_then(request: Request, session: AsyncSession) -> None:
 
 
 class ApiRoute(APIRoute):
-    """Stores the response of a POST made with an Idempotency-Key before the commit."""
+    """Stores the response of a POST made with an Idempotency-Key before the commit.
+
+    A POST route gets ``idempotency_guard`` as a dependency (after the router's own): other
+    methods never read the header, so they do not resolve it (nor the session and the user it
+    needs: a list or detail read checks the user in its own statement)."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        if "POST" in (kwargs.get("methods") or ()):
+            dependencies = list(kwargs.get("dependencies") or ())
+            if not any(d.dependency is idempotency_guard for d in dependencies):
+                dependencies.append(Depends(idempotency_guard))
+            kwargs["dependencies"] = dependencies
+        super().__init__(path, endpoint, **kwargs)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()

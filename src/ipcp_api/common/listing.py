@@ -30,29 +30,33 @@ from typing import Annotated, Any
 
 from fastapi import Query, Request, Response
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Date, Select, bindparam, not_, or_, select
+from sqlalchemy import ColumnElement, Date, Select, bindparam, not_, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ipcp_api.auth import scope
 from ipcp_api.auth.actor import Actor
+from ipcp_api.auth.dependencies import CALLER_COLUMNS, Caller, caller_subquery
 from ipcp_api.common import i18n
 from ipcp_api.common import search as folded
 from ipcp_api.common.http import etag, in_id_range, json_response, not_modified
 from ipcp_api.common.pagination import (
     CursorShape,
     ListParams,
+    Sort,
     SortField,
     count_statement,
     cursor_values,
     fetch_page_rows,
     keyset_page,
+    page_from_rows,
     page_with_total,
     parse_sort,
     rows_as_dicts,
 )
 from ipcp_api.common.types import MAX_BIGINT, Text
 from ipcp_api.db.localized import search_column
-from ipcp_api.errors import NotFound
+from ipcp_api.db.session import read_connection
+from ipcp_api.errors import NotFound, Unauthorized, Unavailable
 
 Row = dict[str, Any]
 """A row as JSON-ready data, its keys in the ``XRead`` field order."""
@@ -253,19 +257,35 @@ def _extended(spec: Spec, stmt: Select[Any]) -> Select[Any]:
 
 @functools.lru_cache(maxsize=1024)
 def list_statement(
-    spec: Spec, scoped: bool, filters: tuple[str, ...], sort: str, cursor: CursorShape
+    spec: Spec,
+    scoped: bool,
+    filters: tuple[str, ...],
+    sort: str,
+    cursor: CursorShape,
+    gated: bool = False,
 ) -> Select[Any]:
-    """The page and its total (``page_with_total``) of one shape of a list."""
+    """The page and its total (``page_with_total``) of one shape of a list; ``gated``: behind
+    the check of the caller's user (``caller_subquery``), whose columns come first."""
     base = _rows(spec, scoped, filters)
     order = parse_sort(sort, spec.sort_fields, spec.default_sort)
     page = keyset_page(_extended(spec, base), order, cursor)
-    return page_with_total(page, count_statement(base.with_only_columns(spec.model.id)), order)
+    count = count_statement(base.with_only_columns(spec.model.id))
+    return page_with_total(page, count, order, caller_subquery() if gated else None)
 
 
 @functools.lru_cache(maxsize=64)
 def one_statement(spec: Spec, scoped: bool) -> Select[Any]:
     """One row by ``:id``."""
     return _extended(spec, _rows(spec, scoped, ())).where(spec.model.id == bindparam("id"))
+
+
+@functools.lru_cache(maxsize=64)
+def gated_one_statement(spec: Spec, scoped: bool) -> Select[Any]:
+    """``one_statement`` behind the check of the caller's user: ``caller LEFT JOIN row``.
+    No row: the user is refused (401); the caller's columns and NULLs: no such row (404)."""
+    caller = caller_subquery()
+    row = one_statement(spec, scoped).subquery("row")
+    return select(caller, row).select_from(caller.outerjoin(row, true()))
 
 
 # --- running them -------------------------------------------------------------------------------
@@ -289,9 +309,17 @@ async def list_rows(
     """A page of ``spec.read`` rows as JSON-ready data shaped like ``Page``, in one statement.
 
     ``filters``: name -> the request's value; ``None`` (or an empty ``q``) leaves it out."""
+    order, shape, present, values = _list_shape(spec, params, sort, filters)
+    values.update(_values(spec, actor))
+    stmt = list_statement(spec, scope.is_scoped(actor), present, order.token, shape)
+    return await fetch_page_rows(session, stmt, order, params, values)
+
+
+def _list_shape(
+    spec: Spec, params: ListParams, sort: str | None, filters: Mapping[str, Any] | None
+) -> tuple[Sort, CursorShape, tuple[str, ...], dict[str, Any]]:
     order = parse_sort(sort, spec.sort_fields, spec.default_sort)
     shape, values = cursor_values(order, params)
-    values.update(_values(spec, actor))
     present = []
     for name, given in (filters or {}).items():
         if given is None or given == "":
@@ -305,8 +333,7 @@ async def list_rows(
             present.append(name + _VARIANT + variant)
         else:
             present.append(name)
-    stmt = list_statement(spec, scope.is_scoped(actor), tuple(present), order.token, shape)
-    return await fetch_page_rows(session, stmt, order, params, values)
+    return order, shape, tuple(present), values
 
 
 async def read_row(session: AsyncSession, spec: Spec, actor: Actor, ident: int) -> Row:
@@ -318,6 +345,79 @@ async def read_row(session: AsyncSession, spec: Spec, actor: Actor, ident: int) 
     if not rows:
         raise NotFound(f"{spec.name} {ident} does not exist")
     return rows[0]
+
+
+# --- a caller's read: the user checked in the same statement -----------------------------------
+
+_ATTEMPTS = 3
+
+
+async def _gated(
+    caller: Caller, statement: Callable[[Actor], tuple[Select[Any], dict[str, Any]]]
+) -> tuple[tuple[str, ...], list[Any]]:
+    """Runs ``statement(actor)`` (a ``gated`` statement) on a plain connection, in one round
+    trip: the rows' keys (the caller's columns left out) and the rows (with them).
+
+    The shape (scoped or not, and the scope's value) comes from what this token's user was the
+    last time (``Caller.known``; read on its own the first time). The statement returns the
+    user as it is now: if its scope is not the guessed one, the rows are discarded and read
+    again with the right one. No row: the user is gone, deactivated or the token revoked: 401.
+    """
+    async with read_connection(caller.request.app.state) as connection:
+        actor = caller.known() or await caller.load(connection)
+        for _ in range(_ATTEMPTS):
+            stmt, values = statement(actor)
+            result = await connection.execute(stmt, {**values, **caller.values})
+            keys = tuple(map(str, result.keys()))[CALLER_COLUMNS:]
+            rows = result.all()
+            if not rows:
+                raise Unauthorized("invalid or expired token")
+            seen = caller.accept(rows[0])
+            if scope.values(seen) == scope.values(actor):
+                return keys, rows
+            actor = seen
+    raise Unavailable("the caller's user kept changing; try again")
+
+
+def _as_dicts(keys: tuple[str, ...], rows: list[Any]) -> list[Row]:
+    return [dict(zip(keys, row[CALLER_COLUMNS:], strict=True)) for row in rows]
+
+
+async def read_visible(caller: Caller, spec: Spec, ident: int) -> Row:
+    """``read_row`` for a ``Caller``: the user check and the row in one statement, on a plain
+    connection; 401 when the user is refused, 404 when the row is not visible."""
+    key = ident if in_id_range(ident) else None  # out of range: no row, the user still checked
+
+    def statement(actor: Actor) -> tuple[Select[Any], dict[str, Any]]:
+        values = {**_values(spec, actor), "id": key}
+        return gated_one_statement(spec, scope.is_scoped(actor)), values
+
+    keys, rows = await _gated(caller, statement)
+    row = _as_dicts(keys, rows[:1])[0]
+    if row["id"] is None:
+        raise NotFound(f"{spec.name} {ident} does not exist")
+    return row
+
+
+async def list_visible(
+    caller: Caller,
+    spec: Spec,
+    params: ListParams,
+    *,
+    sort: str | None = None,
+    filters: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """``list_rows`` for a ``Caller``: the user check, the page and its total in one
+    statement, on a plain connection."""
+    order, shape, present, values = _list_shape(spec, params, sort, filters)
+    values["page_limit"] = params.limit + 1
+
+    def statement(actor: Actor) -> tuple[Select[Any], dict[str, Any]]:
+        stmt = list_statement(spec, scope.is_scoped(actor), present, order.token, shape, True)
+        return stmt, {**values, **_values(spec, actor)}
+
+    keys, rows = await _gated(caller, statement)
+    return page_from_rows(_as_dicts(keys, rows), order, params.limit, params.key)
 
 
 # --- the router's side --------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import Query, Request
-from sqlalchemy import Integer, Select, and_, bindparam, func, or_, select, true
+from sqlalchemy import Integer, Select, Subquery, and_, bindparam, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql import Executable
@@ -187,18 +187,27 @@ def count_statement(stmt: Select[Any]) -> Select[Any]:
     return select(func.count()).select_from(stmt.order_by(None).limit(None).subquery())
 
 
-def page_with_total(page: Select[Any], count: Select[Any], sort: Sort) -> Select[Any]:
+def page_with_total(
+    page: Select[Any], count: Select[Any], sort: Sort, caller: Subquery | None = None
+) -> Select[Any]:
     """The total and the page in one statement: ``total LEFT JOIN page``, every page row
     carrying ``page_total`` (one row of NULLs and the total when the page is empty).
 
     One round trip instead of two, and the total and the rows come from the same snapshot (a
-    read runs in autocommit: two statements could see different commits)."""
+    read runs in autocommit: two statements could see different commits). With ``caller`` (a
+    one-row check of the caller's user): ``caller LEFT JOIN total LEFT JOIN page``, its
+    columns first; no row at all when the check fails."""
     totals = count.subquery("totals")
     rows = page.subquery("page")
     key = (rows.c.sort_value, rows.c.sort_id)
+    joined = totals.outerjoin(rows, true())
+    columns: list[Any] = [totals.c[0].label("page_total"), rows]
+    if caller is not None:
+        joined = caller.outerjoin(totals, true()).outerjoin(rows, true())
+        columns.insert(0, caller)
     return (
-        select(totals.c[0].label("page_total"), rows)
-        .select_from(totals.outerjoin(rows, true()))
+        select(*columns)
+        .select_from(joined)
         .order_by(*(column.desc() if sort.descending else column.asc() for column in key))
     )
 

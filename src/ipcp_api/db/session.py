@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import struct
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -136,9 +138,26 @@ def bind_database(state: Any, engine: AsyncEngine) -> None:
     """
     state.engine = engine
     state.sessionmaker = make_sessionmaker(engine)
-    state.read_sessionmaker = make_sessionmaker(
-        engine.execution_options(isolation_level="AUTOCOMMIT")
-    )
+    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+    state.read_sessionmaker = make_sessionmaker(autocommit)
+    state.read_connect = autocommit.connect
+
+
+@asynccontextmanager
+async def read_connection(state: Any) -> AsyncIterator[AsyncConnection]:
+    """A plain connection in autocommit for one read (``common/listing.py``): no
+    ``AsyncSession`` to open and close, no dependency to resolve; back to the pool on exit.
+
+    An app whose ``state.read_connect`` is None (the tests: every request in the test's own
+    transaction) reads on a session of its ``read_sessionmaker`` instead."""
+    connect = getattr(state, "read_connect", None)
+    if connect is None:
+        maker: async_sessionmaker[AsyncSession] = state.read_sessionmaker
+        async with maker() as session:
+            yield await session.connection()
+        return
+    async with connect() as connection:
+        yield connection
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:

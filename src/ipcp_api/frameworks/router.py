@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Request, Response, status
 
-from ipcp_api.auth.dependencies import CurrentActor, StaffActor
+from ipcp_api.auth.dependencies import CallerDep, StaffActor
 from ipcp_api.common import listing
 from ipcp_api.common.http import etag
 from ipcp_api.common.i18n import MissingTranslation
@@ -33,18 +33,16 @@ router = APIRouter(prefix="/frameworks", tags=["frameworks"], route_class=ApiRou
 )
 async def list_frameworks(
     request: Request,
-    session: SessionDep,
-    actor: CurrentActor,
+    caller: CallerDep,
     page: PageParams,
     q: Search = None,
     code: CodeFilter = None,
     missing_translation: MissingTranslation = None,
     sort: Annotated[str | None, sort_query(service.LISTING)] = None,
 ) -> Response:
-    result = await listing.list_rows(
-        session,
+    result = await listing.list_visible(
+        caller,
         service.LISTING,
-        actor,
         page,
         sort=sort,
         filters={
@@ -63,12 +61,11 @@ async def list_frameworks(
     responses=errors(304, *READ),
 )
 async def get_framework(
-    session: SessionDep,
-    actor: CurrentActor,
+    caller: CallerDep,
     framework_id: ResourceId,
     if_none_match: IfNoneMatch = None,
 ) -> Response:
-    row = await listing.read_row(session, service.LISTING, actor, framework_id)
+    row = await listing.read_visible(caller, service.LISTING, framework_id)
     return row_response(row, if_none_match)
 
 

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from ipcp_api.auth.dependencies import CurrentActor
+from ipcp_api.auth.dependencies import CallerDep, CurrentActor
 from ipcp_api.common import listing
 from ipcp_api.common.http import etag
 from ipcp_api.common.i18n import MissingTranslation
@@ -50,8 +50,7 @@ _RULES = (
 )
 async def list_milestones(
     request: Request,
-    session: SessionDep,
-    actor: CurrentActor,
+    caller: CallerDep,
     page: PageParams,
     project_id: Annotated[int | None, filter_id("Only this project's milestones.")] = None,
     programme_id: Annotated[
@@ -79,10 +78,9 @@ async def list_milestones(
     missing_translation: MissingTranslation = None,
     sort: Annotated[str | None, sort_query(service.LISTING)] = None,
 ) -> Response:
-    result = await listing.list_rows(
-        session,
+    result = await listing.list_visible(
+        caller,
         service.LISTING,
-        actor,
         page,
         sort=sort,
         filters={
@@ -107,13 +105,12 @@ async def list_milestones(
     responses=errors(304, *READ),
 )
 async def get_milestone(
-    session: SessionDep,
-    actor: CurrentActor,
+    caller: CallerDep,
     milestone_id: ResourceId,
     if_none_match: IfNoneMatch = None,
 ) -> Response:
     return row_response(
-        await listing.read_row(session, service.LISTING, actor, milestone_id), if_none_match
+        await listing.read_visible(caller, service.LISTING, milestone_id), if_none_match
     )
 
 

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from ipcp_api.auth.dependencies import CurrentActor, StaffActor
+from ipcp_api.auth.dependencies import CallerDep, StaffActor
 from ipcp_api.common import listing
 from ipcp_api.common.http import etag
 from ipcp_api.common.i18n import MissingTranslation
@@ -39,8 +39,7 @@ FrameworkFilter = Annotated[
 )
 async def list_partners(
     request: Request,
-    session: SessionDep,
-    actor: CurrentActor,
+    caller: CallerDep,
     page: PageParams,
     q: Search = None,
     code: CodeFilter = None,
@@ -49,10 +48,9 @@ async def list_partners(
     missing_translation: MissingTranslation = None,
     sort: Annotated[str | None, sort_query(service.LISTING)] = None,
 ) -> Response:
-    result = await listing.list_rows(
-        session,
+    result = await listing.list_visible(
+        caller,
         service.LISTING,
-        actor,
         page,
         sort=sort,
         filters={
@@ -73,12 +71,11 @@ async def list_partners(
     responses=errors(304, *READ),
 )
 async def get_partner(
-    session: SessionDep,
-    actor: CurrentActor,
+    caller: CallerDep,
     partner_id: ResourceId,
     if_none_match: IfNoneMatch = None,
 ) -> Response:
-    row = await listing.read_row(session, service.LISTING, actor, partner_id)
+    row = await listing.read_visible(caller, service.LISTING, partner_id)
     return row_response(row, if_none_match)
 
 

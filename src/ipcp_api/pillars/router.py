@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Request, Response, status
 
-from ipcp_api.auth.dependencies import CurrentActor, StaffActor
+from ipcp_api.auth.dependencies import CallerDep, StaffActor
 from ipcp_api.common import listing
 from ipcp_api.common.http import etag
 from ipcp_api.common.i18n import MissingTranslation
@@ -36,18 +36,16 @@ router = APIRouter(prefix="/pillars", tags=["pillars"], route_class=ApiRoute)
 )
 async def list_pillars(
     request: Request,
-    session: SessionDep,
-    actor: CurrentActor,
+    caller: CallerDep,
     page: PageParams,
     q: Search = None,
     code: CodeFilter = None,
     missing_translation: MissingTranslation = None,
     sort: Annotated[str | None, sort_query(service.LISTING)] = None,
 ) -> Response:
-    result = await listing.list_rows(
-        session,
+    result = await listing.list_visible(
+        caller,
         service.LISTING,
-        actor,
         page,
         sort=sort,
         filters={
@@ -66,12 +64,11 @@ async def list_pillars(
     responses=errors(304, *READ),
 )
 async def get_pillar(
-    session: SessionDep,
-    actor: CurrentActor,
+    caller: CallerDep,
     pillar_id: ResourceId,
     if_none_match: IfNoneMatch = None,
 ) -> Response:
-    row = await listing.read_row(session, service.LISTING, actor, pillar_id)
+    row = await listing.read_visible(caller, service.LISTING, pillar_id)
     return row_response(row, if_none_match)
 
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi import status as http_status
 
 from ipcp_api.auth.actor import Actor
-from ipcp_api.auth.dependencies import CurrentActor
+from ipcp_api.auth.dependencies import CallerDep, CurrentActor
 from ipcp_api.common import listing
 from ipcp_api.common.http import etag
 from ipcp_api.common.i18n import MissingTranslation
@@ -58,8 +58,7 @@ _WORKFLOW = (
 )
 async def list_programmes(
     request: Request,
-    session: SessionDep,
-    actor: CurrentActor,
+    caller: CallerDep,
     page: PageParams,
     q: Search = None,
     code: CodeFilter = None,
@@ -75,10 +74,9 @@ async def list_programmes(
     missing_translation: MissingTranslation = None,
     sort: Annotated[str | None, sort_query(service.LISTING)] = None,
 ) -> Response:
-    result = await listing.list_rows(
-        session,
+    result = await listing.list_visible(
+        caller,
         service.LISTING,
-        actor,
         page,
         sort=sort,
         filters={
@@ -101,12 +99,11 @@ async def list_programmes(
     responses=errors(304, *READ),
 )
 async def get_programme(
-    session: SessionDep,
-    actor: CurrentActor,
+    caller: CallerDep,
     programme_id: ResourceId,
     if_none_match: IfNoneMatch = None,
 ) -> Response:
-    row = await listing.read_row(session, service.LISTING, actor, programme_id)
+    row = await listing.read_visible(caller, service.LISTING, programme_id)
     return row_response(row, if_none_match)
 
 

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from ipcp_api.auth.dependencies import CurrentActor
+from ipcp_api.auth.dependencies import CallerDep, CurrentActor
 from ipcp_api.common import listing
 from ipcp_api.common.http import etag
 from ipcp_api.common.i18n import MissingTranslation
@@ -50,8 +50,7 @@ _COMPUTED = (
 )
 async def list_projects(
     request: Request,
-    session: SessionDep,
-    actor: CurrentActor,
+    caller: CallerDep,
     page: PageParams,
     q: Search = None,
     code: CodeFilter = None,
@@ -73,10 +72,9 @@ async def list_projects(
     missing_translation: MissingTranslation = None,
     sort: Annotated[str | None, sort_query(service.LISTING)] = None,
 ) -> Response:
-    result = await listing.list_rows(
-        session,
+    result = await listing.list_visible(
+        caller,
         service.LISTING,
-        actor,
         page,
         sort=sort,
         filters={
@@ -101,13 +99,12 @@ async def list_projects(
     responses=errors(304, *READ),
 )
 async def get_project(
-    session: SessionDep,
-    actor: CurrentActor,
+    caller: CallerDep,
     project_id: ResourceId,
     if_none_match: IfNoneMatch = None,
 ) -> Response:
     return row_response(
-        await listing.read_row(session, service.LISTING, actor, project_id), if_none_match
+        await listing.read_visible(caller, service.LISTING, project_id), if_none_match
     )
 
 
