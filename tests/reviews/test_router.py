@@ -515,3 +515,20 @@ async def test_review_merge_patch_nulls_and_read_only(client, factory) -> None:
         assert (await client.patch(url, json=bad)).status_code == 422, bad
     unchanged = await client.patch(url, json={"status": "planned"})
     assert unchanged.json()["version"] == body["version"]
+
+
+async def test_patch_chairs_without_position(client, factory) -> None:
+    """A chair given without ``position`` in a PATCH is stored whole (position null); found by
+    schemathesis: it was stored without the key and the answer was a 500."""
+    programme = await factory.programme()
+    pcsc = await factory.committee("PCSC")
+    created = await client.post("/api/v1/reviews", json=_review_body(programme.id, pcsc.id))
+    assert created.status_code == 201, created.text
+    chairs = [{"side": "partner", "name": "Inf"}, {"side": "alliance", "name": "s\x1f\U000cc263"}]
+    response = await client.patch(
+        f"/api/v1/reviews/{created.json()['id']}", json={"chairs": chairs}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["chairs"] == [{**chair, "position": None} for chair in chairs]
+    again = await client.get(f"/api/v1/reviews/{created.json()['id']}")
+    assert again.json()["chairs"] == response.json()["chairs"]

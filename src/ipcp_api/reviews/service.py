@@ -180,6 +180,10 @@ async def update_review(
     review = await lock_review(session, actor, review_id)
     check_if_match(if_match, review.version)
     values = patch_values(patch, nullable=NULLABLE)
+    if patch.chairs is not None:
+        # a chair replaces the stored one whole: every field, an omitted position as null
+        # (``patch_values`` leaves unset fields out, nested ones included)
+        values["chairs"] = [chair.model_dump() for chair in patch.chairs]
     i18n.merge(review, values)
     changed = {name for name, value in values.items() if getattr(review, name) != value}
     status = values.get("status", review.status)
