@@ -1,4 +1,4 @@
-"""Login throttle shared by every worker and replica (helper 19)
+"""Login throttle shared by every worker and replica (issue 19)
 
 Revision ID: h19a1b2c3d4e
 Revises: h14c0ffee001
