@@ -451,7 +451,7 @@ def test_download_the_programme_report_as_pdf_in_swagger_ui(
     operation.locator('tr[data-param-name="programme_id"] input').fill(str(programme_id))
     operation.locator('tr[data-param-name="as_of"] input').fill("2017-06-30")
     operation.locator('tr[data-param-name="format"] select').select_option("pdf")
-    operation.locator('tr[data-param-name="lang"] input').fill("ar")
+    operation.locator('tr[data-param-name="lang"] select').select_option("ar")
     with page.expect_response(lambda r: "/report?" in r.url) as answered:
         operation.locator("button.execute").click()
     response = answered.value
