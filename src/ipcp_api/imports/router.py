@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response, status
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from ipcp_api.auth.dependencies import CurrentActor
-from ipcp_api.common.http import etag
+from ipcp_api.common.http import content_disposition, etag
 from ipcp_api.common.idempotency import ApiRoute
 from ipcp_api.common.params import ResourceId
 from ipcp_api.common.responses import errors
@@ -34,11 +33,6 @@ class _InMemoryParser(MultiPartParser):
     """Starlette's parser, keeping the (at most 10 MiB) file in memory: no temporary file."""
 
     spool_max_size = MAX_UPLOAD_BYTES + 1024 * 1024
-
-
-def _attachment(filename: str) -> str:
-    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
 
 
 def _read(record: Any) -> Response:
@@ -75,14 +69,14 @@ async def get_import_template(
 ) -> Response:
     from ipcp_api.common import i18n
 
-    chosen = i18n.check_language(lang, name="lang") if lang is not None else "en"
+    chosen = i18n.check_language(lang, name="lang") if lang is not None else i18n.default_language()
     programme = await service.visible_programme(session, actor, programme_id)
     content = template.build(await service.pillar_codes(session), lang=chosen)
     return Response(
         content=content,
         media_type=XLSX,
         headers={
-            "Content-Disposition": _attachment(f"import-{programme.code}.xlsx"),
+            "Content-Disposition": content_disposition(f"import-{programme.code}.xlsx"),
             "Content-Language": chosen,
         },
     )
